@@ -1,0 +1,53 @@
+/* The answer engine: RFC 1034 section 4.3.2 over one zone, with CNAME and
+ * DNAME (RFC 6672), wildcards (RFC 4592), referrals and negative answers
+ * (RFC 2308).  It first decides which RRsets go into which section, then
+ * writes them, truncating at an RRset boundary. */
+#ifndef ICBIND_ANSWER_H
+#define ICBIND_ANSWER_H
+
+#include <stdint.h>
+
+#include "wire.h"
+#include "zone.h"
+
+#ifndef ICB_ANSWER_MAX_RRSETS
+#define ICB_ANSWER_MAX_RRSETS 48 /* RRsets in one response */
+#endif
+#ifndef ICB_CHAIN_MAX
+#define ICB_CHAIN_MAX 12         /* CNAME/DNAME steps followed */
+#endif
+#ifndef ICB_SYNTH_MAX
+#define ICB_SYNTH_MAX 4          /* CNAMEs synthesised from DNAMEs */
+#endif
+
+enum { SEC_ANSWER = 0, SEC_AUTHORITY = 1, SEC_ADDITIONAL = 2 };
+
+struct rr_entry {
+	const uint8_t *owner;
+	const struct zone_rrset *rs;  /* NULL: a CNAME synthesised from a DNAME */
+	const uint8_t *synth;         /* its target */
+	uint32_t ttl;
+	uint8_t section;
+	uint8_t flags;
+};
+
+struct answer {
+	const struct zone *z;
+	struct rr_entry e[ICB_ANSWER_MAX_RRSETS];
+	unsigned n;
+	uint8_t synth[ICB_SYNTH_MAX][NAME_MAXLEN];
+	unsigned n_synth;
+	uint8_t rcode;
+	uint8_t aa;
+};
+
+/* Decide the answer to (qname, qtype) from zone z.  all_any: answer ANY
+ * with every RRset (over TCP) rather than one (RFC 8482 over UDP). */
+void answer_zone(struct answer *a, const struct zone *z, const uint8_t *qname, uint16_t qtype,
+		 int all_any);
+
+/* Write the sections; counts[] receives the RR counts.  Returns 1 if the
+ * answer had to be truncated (TC), else 0. */
+int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3]);
+
+#endif

@@ -1,0 +1,98 @@
+/* The zones served. */
+#include "catalog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cz_cmp(const void *a, const void *b)
+{
+	const struct cat_zone *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
+	if (c)
+		return c;
+	return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+int catalog_prepare(struct catalog *cat)
+{
+	for (size_t i = 0; i < cat->n; i++) {
+		struct cat_zone *z = &cat->zones[i];
+		z->klen = (uint16_t)name_key(z->apex, name_labels(z->apex), z->key);
+	}
+	if (cat->n)
+		qsort(cat->zones, cat->n, sizeof(*cat->zones), cz_cmp);
+	for (size_t i = 1; i < cat->n; i++)
+		if (cz_cmp(&cat->zones[i - 1], &cat->zones[i]) == 0)
+			return -1;
+	return 0;
+}
+
+static struct cat_zone *find_key(const struct catalog *cat, const uint8_t *key, size_t klen)
+{
+	size_t lo = 0, hi = cat->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct cat_zone *z = &cat->zones[mid];
+		int c = memcmp(z->key, key, z->klen < klen ? z->klen : klen);
+		if (!c)
+			c = z->klen < klen ? -1 : z->klen > klen;
+		if (!c)
+			return &cat->zones[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname)
+{
+	uint8_t key[NAME_KEY_MAX];
+	size_t klen = name_key(qname, name_labels(qname), key);
+	/* Every label boundary of the key is an ancestor: longest first. */
+	for (;;) {
+		struct cat_zone *z = find_key(cat, key, klen);
+		if (z)
+			return z;
+		if (klen == 0)
+			return NULL;
+		klen--; /* drop the terminator, then the last label */
+		while (klen > 0 && key[klen - 1] != 0)
+			klen--;
+	}
+}
+
+struct cat_zone *catalog_exact(const struct catalog *cat, const uint8_t *name)
+{
+	uint8_t key[NAME_KEY_MAX];
+	size_t klen = name_key(name, name_labels(name), key);
+	return find_key(cat, key, klen);
+}
+
+struct zone *catalog_publish(struct cat_zone *cz, struct zone *z)
+{
+	/* One event loop thread owns the catalog: a plain store is the atomic
+	 * switch, and the old version is unreachable once it returns. */
+	struct zone *old = cz->current;
+	cz->current = z;
+	cz->expired = 0;
+	return old;
+}
+
+int catalog_notify_allowed(const struct cat_zone *cz, const struct netaddr *from)
+{
+	if (cz->n_notify_acl) {
+		for (unsigned i = 0; i < cz->n_notify_acl; i++)
+			if (netprefix_match(&cz->notify_acl[i], from))
+				return 1;
+		return 0;
+	}
+	for (unsigned i = 0; i < cz->n_primary; i++) {
+		const struct netaddr *p = &cz->primary[i];
+		if (p->family == from->family &&
+		    memcmp(p->addr, from->addr, p->family == 4 ? 4 : 16) == 0)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* The zones this server serves, with what the core needs to know of each:
+ * its primaries (who may send NOTIFY) and the version being served. */
+#ifndef ICBIND_CATALOG_H
+#define ICBIND_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "name.h"
+#include "netaddr.h"
+#include "zone.h"
+
+#define CAT_MAX_PRIMARIES 8
+#define CAT_MAX_ACL 16
+
+struct cat_zone {
+	uint8_t apex[NAME_MAXLEN];
+	uint8_t key[NAME_KEY_MAX]; /* from the root: the catalog's sort order */
+	uint16_t klen;
+	struct netaddr primary[CAT_MAX_PRIMARIES];
+	unsigned n_primary;
+	struct netprefix notify_acl[CAT_MAX_ACL]; /* empty: the primaries */
+	unsigned n_notify_acl;
+	int strip_dnssec;
+	/* The version being served; NULL before the first transfer and after
+	 * expiry.  Replaced whole by catalog_publish(). */
+	struct zone *current;
+	int expired;
+	void *user;         /* the platform's per-zone state */
+};
+
+struct catalog {
+	struct cat_zone *zones; /* sorted by key */
+	size_t n;
+};
+
+/* Sort the zones (after filling them) and fill in their keys.  Returns -1
+ * if two zones have the same apex. */
+int catalog_prepare(struct catalog *cat);
+
+/* The zone that holds qname: the one with the longest matching apex. */
+struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname);
+/* The zone whose apex is exactly name. */
+struct cat_zone *catalog_exact(const struct catalog *cat, const uint8_t *name);
+
+/* Serve z (which may be NULL) from now on; returns the version it
+ * replaces, for the caller to free once no reader can hold it. */
+struct zone *catalog_publish(struct cat_zone *cz, struct zone *z);
+
+/* The version to answer from, or NULL (not loaded, or expired). */
+static inline const struct zone *cat_zone_serving(const struct cat_zone *cz)
+{
+	return cz->expired ? NULL : cz->current;
+}
+
+/* Is this peer allowed to send NOTIFY for the zone? */
+int catalog_notify_allowed(const struct cat_zone *cz, const struct netaddr *from);
+
+#endif

@@ -1,0 +1,243 @@
+/* Processing one message from a client. */
+#include "query.h"
+
+#include <string.h>
+
+#include "answer.h"
+#include "rrtype.h"
+#include "wire.h"
+
+enum {
+	F_QR = 0x8000, F_AA = 0x0400, F_TC = 0x0200, F_RD = 0x0100, F_CD = 0x0010,
+	OP_QUERY = 0, OP_NOTIFY = 4,
+	RC_NOERROR = 0, RC_FORMERR = 1, RC_SERVFAIL = 2, RC_NOTIMP = 4, RC_REFUSED = 5,
+	RC_BADVERS = 16,
+};
+
+#define OPT_LEN 11 /* root name, type, class, TTL, RDLENGTH 0 */
+
+struct edns {
+	int present;
+	uint16_t size;
+	uint8_t version;
+	int dnssec_ok;
+};
+
+/* The additional section of a query: at most one OPT, owned by the root
+ * (RFC 6891 6.1.1); anything malformed is FORMERR. */
+static int parse_additional(struct cursor *c, uint16_t count, struct edns *e)
+{
+	uint8_t owner[NAME_MAXLEN];
+	for (uint16_t i = 0; i < count; i++) {
+		if (name_parse(c, owner, 1) < 0)
+			return -1;
+		uint16_t type = cur_u16(c), rclass = cur_u16(c);
+		uint32_t ttl = cur_u32(c);
+		uint16_t rdlen = cur_u16(c);
+		const uint8_t *rd = cur_take(c, rdlen);
+		if (c->err)
+			return -1;
+		if (type != T_OPT)
+			continue; /* TSIG and others: not for this server yet */
+		if (e->present || owner[0] != 0)
+			return -1;
+		e->present = 1;
+		e->size = rclass < 512 ? 512 : rclass;
+		e->version = (uint8_t)(ttl >> 16);
+		e->dnssec_ok = (ttl & 0x8000) != 0;
+		/* Options are skipped (unknown ones ignored, RFC 6891 6.1.2)
+		 * but must be well formed. */
+		struct cursor oc;
+		cur_init(&oc, rd, rdlen);
+		while (cur_left(&oc)) {
+			cur_u16(&oc);
+			cur_skip(&oc, cur_u16(&oc));
+		}
+		if (oc.err)
+			return -1;
+	}
+	return 0;
+}
+
+/* Skip count records (NOTIFY's answer section), keeping the SOA serial of
+ * an SOA record for the zone if there is one (RFC 1996 3.7). */
+static int skip_records(struct cursor *c, uint16_t count, const uint8_t *qname,
+			struct query_result *res)
+{
+	uint8_t owner[NAME_MAXLEN];
+	for (uint16_t i = 0; i < count; i++) {
+		if (name_parse(c, owner, 1) < 0)
+			return -1;
+		uint16_t type = cur_u16(c);
+		cur_u16(c);
+		cur_u32(c);
+		uint16_t rdlen = cur_u16(c);
+		size_t start = c->pos;
+		if (type == T_SOA && name_equal(owner, qname) && c->len - start >= rdlen) {
+			struct cursor rc;
+			cur_init(&rc, c->buf, start + rdlen);
+			rc.pos = start;
+			uint8_t n[NAME_MAXLEN];
+			if (name_parse(&rc, n, 1) >= 0 && name_parse(&rc, n, 1) >= 0) {
+				uint32_t serial = cur_u32(&rc);
+				if (!rc.err) {
+					res->has_serial = 1;
+					res->serial = serial;
+				}
+			}
+		}
+		cur_skip(c, rdlen);
+		if (c->err)
+			return -1;
+	}
+	return 0;
+}
+
+static void notify(const struct catalog *cat, const uint8_t *qname, uint16_t qtype,
+		   uint16_t qclass, const struct query_env *env, struct query_result *res)
+{
+	if (qtype != T_SOA || qclass != C_IN) {
+		res->rcode = RC_FORMERR;
+		return;
+	}
+	struct cat_zone *cz = catalog_exact(cat, qname);
+	res->action = QA_NOTIFY_REFUSED;
+	res->rcode = RC_REFUSED;
+	res->zone = cz;
+	if (!cz) {
+		res->why = "zone not served";
+		return;
+	}
+	if (!catalog_notify_allowed(cz, &env->client)) {
+		res->why = "not allowed to notify";
+		return;
+	}
+	res->action = QA_NOTIFY;
+	res->rcode = RC_NOERROR;
+}
+
+size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
+		     const struct query_env *env, uint8_t *out, size_t cap,
+		     struct query_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->action = QA_DROP;
+	if (qlen < 12)
+		return 0; /* no header to answer with */
+
+	struct cursor c;
+	cur_init(&c, q, qlen);
+	uint16_t id = cur_u16(&c), flags = cur_u16(&c);
+	uint16_t qd = cur_u16(&c), an = cur_u16(&c), ns = cur_u16(&c), ar = cur_u16(&c);
+	if (flags & F_QR)
+		return 0; /* a response: answering it could start a loop */
+	unsigned opcode = (flags >> 11) & 0xF;
+
+	uint8_t qname[NAME_MAXLEN];
+	uint16_t qtype = 0, qclass = 0;
+	int have_q = 0;
+	if (qd >= 1 && name_parse(&c, qname, 1) >= 0) {
+		qtype = cur_u16(&c);
+		qclass = cur_u16(&c);
+		have_q = !c.err;
+	}
+
+	struct edns e = { 0, 0, 0, 0 };
+	uint8_t rcode = RC_NOERROR;
+	int echo_q = have_q && qd == 1;
+	res->action = QA_REPLY;
+	if (opcode != OP_QUERY && opcode != OP_NOTIFY) {
+		rcode = RC_NOTIMP;
+	} else if (!echo_q) {
+		rcode = RC_FORMERR;
+		echo_q = 0;
+	} else if (opcode == OP_QUERY && (an || ns)) {
+		rcode = RC_FORMERR;
+	} else if (skip_records(&c, an, qname, res) < 0 || skip_records(&c, ns, qname, res) < 0 ||
+		   parse_additional(&c, ar, &e) < 0) {
+		rcode = RC_FORMERR;
+		e.present = 0;
+	} else if (e.present && e.version > 0) {
+		rcode = RC_BADVERS; /* RFC 6891 6.1.3 */
+	}
+
+	/* The size we may send: 512 without EDNS over UDP (RFC 1035 4.2.1),
+	 * else the smaller of the client's and our own limit. */
+	size_t limit = 65535;
+	if (env->transport == TRANSPORT_UDP) {
+		limit = 512;
+		if (e.present)
+			limit = e.size < env->udp_max ? e.size : env->udp_max;
+		if (limit < 512)
+			limit = 512;
+	}
+	if (limit > cap)
+		limit = cap;
+
+	struct builder b;
+	bld_init(&b, out, limit - (e.present ? OPT_LEN : 0));
+	uint8_t hdr[12] = { 0 };
+	bld_bytes(&b, hdr, 12);
+	if (echo_q) {
+		bld_remember(&b, 12);
+		bld_name(&b, qname, 0);
+		bld_u16(&b, qtype);
+		bld_u16(&b, qclass);
+	}
+
+	uint16_t counts[3] = { 0, 0, 0 };
+	uint16_t rflags = (uint16_t)(F_QR | (opcode << 11) | (flags & (F_RD | F_CD)));
+	if (rcode == RC_NOERROR && opcode == OP_NOTIFY) {
+		notify(cat, qname, qtype, qclass, env, res);
+		rcode = res->rcode;
+		if (rcode == RC_NOERROR)
+			rflags |= F_AA;
+	} else if (rcode == RC_NOERROR) {
+		const struct cat_zone *cz = NULL;
+		const struct zone *z = NULL;
+		if (qclass != C_IN)
+			rcode = RC_REFUSED; /* only class IN is served */
+		else if (qtype == T_AXFR || qtype == T_IXFR)
+			rcode = RC_REFUSED; /* no transfers out */
+		else if (qtype == T_OPT || qtype == T_TSIG || qtype == T_TKEY)
+			rcode = RC_FORMERR; /* pseudo-types are not questions */
+		else if (qtype == T_MAILA || qtype == T_MAILB)
+			rcode = RC_NOTIMP;
+		else if (!(cz = catalog_find(cat, qname)))
+			rcode = RC_REFUSED; /* not ours: RFC 1034 4.3.2 step 2 */
+		else if (!(z = cat_zone_serving(cz)))
+			rcode = RC_SERVFAIL; /* not loaded yet, or expired */
+		if (z) {
+			struct answer a;
+			answer_zone(&a, z, qname, qtype, env->transport == TRANSPORT_TCP);
+			rcode = a.rcode;
+			if (a.aa)
+				rflags |= F_AA;
+			if (answer_write(&a, &b, counts))
+				rflags |= F_TC;
+		}
+	}
+	if (b.err) /* cannot happen: limit >= 512 holds a header and question */
+		return 0;
+
+	put16(out, id);
+	put16(out + 2, (uint16_t)(rflags | (rcode & 0xF)));
+	put16(out + 4, echo_q ? 1 : 0);
+	put16(out + 6, counts[0]);
+	put16(out + 8, counts[1]);
+	put16(out + 10, (uint16_t)(counts[2] + (e.present ? 1 : 0)));
+	size_t len = b.len;
+	if (e.present) {
+		/* Our OPT: our payload size, the extended rcode, DO echoed
+		 * (RFC 3225 3); no options and no other flags. */
+		uint8_t *o = out + len;
+		o[0] = 0;
+		put16(o + 1, T_OPT);
+		put16(o + 3, env->udp_max);
+		put32(o + 5, ((uint32_t)(rcode >> 4) << 24) | (e.dnssec_ok ? 0x8000u : 0));
+		put16(o + 9, 0);
+		len += OPT_LEN;
+	}
+	res->rcode = rcode;
+	return len;
+}

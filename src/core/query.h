@@ -1,0 +1,43 @@
+/* Processing one DNS message from a client: the checks of RFC 1035, 6891
+ * and 1996 in order, then the answer engine.  Bytes in, bytes out, and a
+ * decision for the platform (send, drop, or refresh a zone after NOTIFY). */
+#ifndef ICBIND_QUERY_H
+#define ICBIND_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "netaddr.h"
+
+enum { TRANSPORT_UDP, TRANSPORT_TCP };
+
+struct query_env {
+	int transport;
+	uint16_t udp_max;         /* our EDNS(0) payload limit */
+	struct netaddr client;
+};
+
+enum query_action {
+	QA_DROP,           /* send nothing */
+	QA_REPLY,          /* send the response */
+	QA_NOTIFY,         /* send the response, and check the zone's primary */
+	QA_NOTIFY_REFUSED, /* send the response, log why */
+};
+
+struct query_result {
+	int action;
+	uint8_t rcode;
+	struct cat_zone *zone;    /* for NOTIFY */
+	int has_serial;
+	uint32_t serial;          /* from the NOTIFY's answer section */
+	const char *why;          /* refused NOTIFY: the reason */
+};
+
+/* Process the message q; write the response into out (cap octets, at least
+ * 512) and return its length, or 0 to send nothing. */
+size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
+		     const struct query_env *env, uint8_t *out, size_t cap,
+		     struct query_result *res);
+
+#endif

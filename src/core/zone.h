@@ -1,0 +1,95 @@
+/* The zone store: one immutable block per zone version.
+ *
+ * Nodes are kept in canonical order (RFC 4034 6.1) by their lookup key
+ * (name.h), empty non-terminals included, so that a binary search gives an
+ * exact match or the predecessor, and from the predecessor the closest
+ * encloser; the same order later gives NSEC predecessors.  A zone is built
+ * once by zone_builder, never changed, and replaced whole. */
+#ifndef ICBIND_ZONE_H
+#define ICBIND_ZONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "name.h"
+
+enum node_flags {
+	NODE_DELEG = 1,     /* NS below the apex: a zone cut (RFC 1034 4.2.1) */
+	NODE_DNAME = 2,     /* has a DNAME (RFC 6672) */
+	NODE_WILDCHILD = 4, /* has a child "*" (RFC 4592) */
+	NODE_UNDER = 8,     /* a proper ancestor is a cut or has a DNAME */
+};
+
+struct zone_node {
+	uint32_t key;       /* offset in data: u16 length, then the key */
+	uint32_t parent;    /* node index; the apex (index 0) is its own parent */
+	uint32_t rrsets;    /* index of the first RRset */
+	uint16_t n_rrsets;  /* 0 for an empty non-terminal */
+	uint8_t flags;
+	uint8_t labels;     /* labels in front of the apex */
+};
+
+struct zone_rrset {
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	uint32_t rdata;     /* offset in data: count x (u16 length, RDATA) */
+};
+
+struct zone {
+	uint8_t apex[NAME_MAXLEN];
+	uint8_t apex_len;
+	uint8_t apex_labels;
+	uint32_t serial;
+	uint32_t neg_ttl;   /* min(SOA TTL, SOA MINIMUM), RFC 2308 section 5 */
+	uint32_t refresh, retry, expire;
+	uint32_t n_nodes, n_rrsets, n_records;
+	size_t bytes;       /* everything this version holds */
+	const struct zone_node *nodes;
+	const struct zone_rrset *rrsets;
+	const uint8_t *data;
+};
+
+void zone_free(struct zone *z);
+
+static inline const uint8_t *zone_key(const struct zone *z, uint32_t node, size_t *len)
+{
+	const uint8_t *p = z->data + z->nodes[node].key;
+	*len = (size_t)((p[0] << 8) | p[1]);
+	return p + 2;
+}
+
+/* Binary search: 1 and *idx = the node if key exists, else 0 and *idx =
+ * its predecessor (the apex sorts first, so there always is one). */
+int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx);
+
+/* The closest encloser of a name that is not in the zone, from its key and
+ * the predecessor zone_find returned (needs the empty non-terminals). */
+uint32_t zone_encloser(const struct zone *z, const uint8_t *key, size_t klen, uint32_t pred);
+
+const struct zone_rrset *zone_rrset(const struct zone *z, uint32_t node, uint16_t type);
+
+/* The first RDATA of an RRset and the next one: a pointer to its u16
+ * length; rdata_len/rdata_ptr read it. */
+static inline const uint8_t *zone_rdata(const struct zone *z, const struct zone_rrset *rs)
+{
+	return z->data + rs->rdata;
+}
+static inline size_t rdata_len(const uint8_t *rd)
+{
+	return (size_t)((rd[0] << 8) | rd[1]);
+}
+static inline const uint8_t *rdata_next(const uint8_t *rd)
+{
+	return rd + 2 + rdata_len(rd);
+}
+
+/* The wire name of a node (lower case). */
+int zone_node_name(const struct zone *z, uint32_t node, uint8_t *out);
+
+/* Every RR in canonical order (for tests, dumps and later transfers out). */
+typedef void (*zone_walk_fn)(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+			     const uint8_t *rdata, size_t len);
+void zone_walk(const struct zone *z, zone_walk_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,394 @@
+/* Building a zone version. */
+#include "zonebuilder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "rrtype.h"
+#include "wire.h"
+
+#define NONE ((size_t)-1)
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 64;
+	while (ncap < need) {
+		if (ncap > ((size_t)-1) / 2 / elem)
+			return -1;
+		ncap *= 2;
+	}
+	void *np = realloc(*p, ncap * elem);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+void zb_init(struct zone_builder *b, const uint8_t *apex, size_t max_bytes)
+{
+	memset(b, 0, sizeof(*b));
+	b->apex_len = name_len(apex);
+	memcpy(b->apex, apex, b->apex_len);
+	name_lower(b->apex);
+	b->apex_labels = name_labels(apex);
+	b->open = NONE;
+	b->max_bytes = max_bytes;
+}
+
+void zb_free(struct zone_builder *b)
+{
+	free(b->buf);
+	free(b->idx);
+	b->buf = NULL;
+	b->idx = NULL;
+	b->len = b->cap = b->n = b->idx_cap = 0;
+	b->open = NONE;
+}
+
+static int put(struct zone_builder *b, const void *p, size_t n)
+{
+	if (b->max_bytes && b->len + n > b->max_bytes) {
+		b->err = "zone larger than the configured limit";
+		return -1;
+	}
+	if (grow((void **)&b->buf, &b->cap, b->len + n, 1) < 0) {
+		b->err = "out of memory";
+		return -1;
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl)
+{
+	int rel = name_in_zone(owner, b->apex);
+	if (rel < 0) {
+		b->err = "record outside the zone";
+		return -1;
+	}
+	uint8_t hdr[2 + NAME_KEY_MAX + 8];
+	size_t kl = name_key(owner, (unsigned)rel, hdr + 2);
+	put16(hdr, (uint16_t)kl);
+	put16(hdr + 2 + kl, type);
+	put32(hdr + 4 + kl, ttl);
+	put16(hdr + 8 + kl, 0);
+	b->open = b->len;
+	if (put(b, hdr, kl + 10) < 0) {
+		b->len = b->open;
+		b->open = NONE;
+		return -1;
+	}
+	return 0;
+}
+
+int zb_rdata(struct zone_builder *b, const void *p, size_t n)
+{
+	return put(b, p, n);
+}
+
+void zb_cancel(struct zone_builder *b)
+{
+	if (b->open != NONE)
+		b->len = b->open;
+	b->open = NONE;
+}
+
+static const uint8_t *rec_rdata(const uint8_t *r, uint16_t *type, uint32_t *ttl, size_t *rdlen,
+				size_t *klen)
+{
+	size_t kl = get16(r);
+	*klen = kl;
+	*type = get16(r + 2 + kl);
+	*ttl = get32(r + 4 + kl);
+	*rdlen = get16(r + 8 + kl);
+	return r + 10 + kl;
+}
+
+int zb_end(struct zone_builder *b)
+{
+	uint8_t *r = b->buf + b->open;
+	size_t kl = get16(r);
+	size_t rdlen = b->len - b->open - 10 - kl;
+	if (rdlen > 65535) {
+		b->err = "RDATA longer than 65535 octets";
+		goto fail;
+	}
+	put16(r + 8 + kl, (uint16_t)rdlen);
+	if (rrtype_check(rrtype_get(get16(r + 2 + kl)), r + 10 + kl, rdlen) < 0) {
+		b->err = "RDATA does not match its type";
+		goto fail;
+	}
+	if (grow((void **)&b->idx, &b->idx_cap, b->n + 1, sizeof(*b->idx)) < 0) {
+		b->err = "out of memory";
+		goto fail;
+	}
+	b->idx[b->n++] = (uint32_t)b->open;
+	b->open = NONE;
+	return 0;
+fail:
+	zb_cancel(b);
+	return -1;
+}
+
+/* qsort has no context argument: the buffer being sorted is passed here. */
+static const uint8_t *sort_buf;
+
+static int rec_cmp(const void *pa, const void *pb)
+{
+	const uint8_t *a = sort_buf + *(const uint32_t *)pa, *b = sort_buf + *(const uint32_t *)pb;
+	size_t al = get16(a), bl = get16(b);
+	int c = memcmp(a + 2, b + 2, al < bl ? al : bl);
+	if (c)
+		return c;
+	if (al != bl)
+		return al < bl ? -1 : 1;
+	uint16_t at = get16(a + 2 + al), bt = get16(b + 2 + bl);
+	if (at != bt)
+		return at < bt ? -1 : 1;
+	size_t ar = get16(a + 8 + al), br = get16(b + 8 + bl);
+	c = memcmp(a + 10 + al, b + 10 + bl, ar < br ? ar : br);
+	if (c)
+		return c;
+	return ar < br ? -1 : ar > br;
+}
+
+struct layout {
+	struct zone_node *nodes;
+	size_t n_nodes, nodes_cap;
+	struct zone_rrset *rrsets;
+	size_t n_rrsets, rrsets_cap;
+	uint8_t *data;
+	size_t data_len, data_cap;
+};
+
+static int data_put(struct layout *l, const void *p, size_t n)
+{
+	if (grow((void **)&l->data, &l->data_cap, l->data_len + n, 1) < 0)
+		return -1;
+	memcpy(l->data + l->data_len, p, n);
+	l->data_len += n;
+	return 0;
+}
+
+/* Append a node for the first `labels` labels of key. */
+static int add_node(struct layout *l, const uint8_t *key, size_t klen, unsigned labels,
+		    uint32_t parent)
+{
+	if (l->n_nodes >= UINT32_MAX - 1 ||
+	    grow((void **)&l->nodes, &l->nodes_cap, l->n_nodes + 1, sizeof(*l->nodes)) < 0)
+		return -1;
+	struct zone_node *n = &l->nodes[l->n_nodes];
+	memset(n, 0, sizeof(*n));
+	n->key = (uint32_t)l->data_len;
+	n->parent = parent;
+	n->rrsets = (uint32_t)l->n_rrsets;
+	n->labels = (uint8_t)labels;
+	uint8_t kl[2];
+	put16(kl, (uint16_t)klen);
+	if (data_put(l, kl, 2) < 0 || data_put(l, key, klen) < 0)
+		return -1;
+	l->n_nodes++;
+	return 0;
+}
+
+static int is_wild_label(const uint8_t *key, size_t klen)
+{
+	/* The last label of the key is the leftmost label of the name. */
+	return klen >= 2 && key[klen - 1] == 0 && key[klen - 2] == '*' &&
+	       (klen == 2 || key[klen - 3] == 0);
+}
+
+static int layout_records(struct zone_builder *b, struct layout *l)
+{
+	uint32_t path[130]; /* node index at each depth of the current path */
+	const uint8_t *cur_key = NULL;
+	size_t cur_klen = 0;
+	struct zone_rrset *rs = NULL;
+	const uint8_t *prev_rd = NULL;
+	size_t prev_rdlen = 0;
+
+	for (size_t i = 0; i < b->n; i++) {
+		const uint8_t *r = b->buf + b->idx[i];
+		uint16_t type;
+		uint32_t ttl;
+		size_t rdlen, klen;
+		const uint8_t *rd = rec_rdata(r, &type, &ttl, &rdlen, &klen);
+		const uint8_t *key = r + 2;
+
+		if (!cur_key || klen != cur_klen || memcmp(key, cur_key, klen) != 0) {
+			/* A new owner: add the ancestors missing between the
+			 * previous owner and this one (empty non-terminals),
+			 * then the owner itself. */
+			unsigned labels = 0, common = 0;
+			for (size_t k = 0; k < klen; k++)
+				if (key[k] == 0)
+					labels++;
+			if (labels > 127)
+				return -1;
+			if (cur_key)
+				for (size_t k = 0; k < klen && k < cur_klen && key[k] == cur_key[k]; k++)
+					if (key[k] == 0)
+						common++;
+			if (!cur_key) {
+				if (klen != 0) { /* no apex record: an empty apex */
+					if (add_node(l, key, 0, 0, 0) < 0)
+						return -1;
+					path[0] = 0;
+				}
+			}
+			size_t pos = 0;
+			unsigned depth = 0;
+			for (; pos < klen && depth < (cur_key ? common : 0); pos++)
+				if (key[pos] == 0)
+					depth++;
+			for (; depth + 1 < labels; ) {
+				while (key[pos] != 0)
+					pos++;
+				pos++;
+				depth++;
+				if (add_node(l, key, pos, depth, path[depth - 1]) < 0)
+					return -1;
+				path[depth] = (uint32_t)l->n_nodes - 1;
+			}
+			if (add_node(l, key, klen, labels, labels ? path[labels - 1] : 0) < 0)
+				return -1;
+			path[labels] = (uint32_t)l->n_nodes - 1;
+			cur_key = key;
+			cur_klen = klen;
+			rs = NULL;
+		}
+		struct zone_node *n = &l->nodes[l->n_nodes - 1];
+		if (!rs || rs->type != type) {
+			if (grow((void **)&l->rrsets, &l->rrsets_cap, l->n_rrsets + 1,
+				 sizeof(*l->rrsets)) < 0 || n->n_rrsets == UINT16_MAX)
+				return -1;
+			rs = &l->rrsets[l->n_rrsets++];
+			rs->type = type;
+			rs->count = 0;
+			rs->ttl = ttl;
+			rs->rdata = (uint32_t)l->data_len;
+			n->n_rrsets++;
+			prev_rd = NULL;
+		} else if (prev_rd && prev_rdlen == rdlen && memcmp(prev_rd, rd, rdlen) == 0) {
+			continue; /* a duplicate RR: RFC 2181 section 5 */
+		}
+		if (rs->count == UINT16_MAX)
+			return -1;
+		/* RFC 2181 5.2: one TTL per RRset; take the smallest offered. */
+		if (ttl < rs->ttl)
+			rs->ttl = ttl;
+		uint8_t lb[2];
+		put16(lb, (uint16_t)rdlen);
+		if (data_put(l, lb, 2) < 0 || data_put(l, rd, rdlen) < 0)
+			return -1;
+		rs->count++;
+		prev_rd = rd;
+		prev_rdlen = rdlen;
+	}
+	return 0;
+}
+
+static void set_flags(struct layout *l)
+{
+	for (size_t i = 0; i < l->n_nodes; i++) {
+		struct zone_node *n = &l->nodes[i];
+		for (uint16_t r = 0; r < n->n_rrsets; r++) {
+			uint16_t t = l->rrsets[n->rrsets + r].type;
+			if (t == T_NS && n->labels > 0)
+				n->flags |= NODE_DELEG;
+			if (t == T_DNAME)
+				n->flags |= NODE_DNAME;
+		}
+		if (i == 0)
+			continue;
+		struct zone_node *p = &l->nodes[n->parent];
+		if ((p->flags & NODE_UNDER) || (p->labels > 0 && (p->flags & NODE_DELEG)) ||
+		    (p->flags & NODE_DNAME))
+			n->flags |= NODE_UNDER;
+		size_t kl = get16(l->data + n->key);
+		if (is_wild_label(l->data + n->key + 2, kl))
+			p->flags |= NODE_WILDCHILD;
+	}
+}
+
+int zb_finish(struct zone_builder *b, struct zone **out)
+{
+	struct layout l;
+	memset(&l, 0, sizeof(l));
+	int rc = -1;
+	*out = NULL;
+	b->err = "out of memory";
+
+	sort_buf = b->buf;
+	if (b->n)
+		qsort(b->idx, b->n, sizeof(*b->idx), rec_cmp);
+	if (layout_records(b, &l) < 0)
+		goto done;
+	set_flags(&l);
+
+	/* The apex sorts first and must hold exactly one SOA. */
+	const struct zone_rrset *soa = NULL;
+	if (l.n_nodes && l.nodes[0].labels == 0)
+		for (uint16_t r = 0; r < l.nodes[0].n_rrsets; r++)
+			if (l.rrsets[l.nodes[0].rrsets + r].type == T_SOA)
+				soa = &l.rrsets[l.nodes[0].rrsets + r];
+	if (!soa || soa->count != 1) {
+		b->err = soa ? "more than one SOA at the apex" : "no SOA at the apex";
+		goto done;
+	}
+
+	/* One block: the zone header, nodes, RRsets, then the octets. */
+	size_t hdr = (sizeof(struct zone) + 7) & ~(size_t)7;
+	size_t nsz = l.n_nodes * sizeof(struct zone_node);
+	size_t rsz = l.n_rrsets * sizeof(struct zone_rrset);
+	size_t total = hdr + nsz + rsz + l.data_len;
+	uint8_t *blk = malloc(total);
+	if (!blk)
+		goto done;
+	struct zone *z = (struct zone *)(void *)blk;
+	memset(z, 0, sizeof(*z));
+	memcpy(z->apex, b->apex, b->apex_len);
+	z->apex_len = (uint8_t)b->apex_len;
+	z->apex_labels = (uint8_t)b->apex_labels;
+	struct zone_node *nodes = (struct zone_node *)(void *)(blk + hdr);
+	struct zone_rrset *rrsets = (struct zone_rrset *)(void *)(blk + hdr + nsz);
+	uint8_t *data = blk + hdr + nsz + rsz;
+	if (nsz)
+		memcpy(nodes, l.nodes, nsz);
+	if (rsz)
+		memcpy(rrsets, l.rrsets, rsz);
+	if (l.data_len)
+		memcpy(data, l.data, l.data_len);
+	z->nodes = nodes;
+	z->rrsets = rrsets;
+	z->data = data;
+	z->n_nodes = (uint32_t)l.n_nodes;
+	z->n_rrsets = (uint32_t)l.n_rrsets;
+	z->bytes = total;
+	for (size_t i = 0; i < l.n_rrsets; i++)
+		z->n_records += rrsets[i].count;
+
+	/* SOA RDATA: mname, rname, serial, refresh, retry, expire, minimum. */
+	const uint8_t *rd = data + soa->rdata + 2;
+	size_t rdl = rdata_len(data + soa->rdata);
+	size_t fix = rdl - 20;
+	z->serial = get32(rd + fix);
+	z->refresh = get32(rd + fix + 4);
+	z->retry = get32(rd + fix + 8);
+	z->expire = get32(rd + fix + 12);
+	uint32_t minimum = get32(rd + fix + 16);
+	z->neg_ttl = minimum < soa->ttl ? minimum : soa->ttl;
+	*out = z;
+	rc = 0;
+	b->err = NULL;
+done:
+	free(l.nodes);
+	free(l.rrsets);
+	free(l.data);
+	zb_free(b);
+	return rc;
+}

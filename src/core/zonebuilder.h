@@ -1,0 +1,43 @@
+/* Building a zone version from a stream of records (a transfer).
+ *
+ * Records arrive in any order; the builder keeps them compactly (owner as a
+ * lookup key, RDATA uncompressed), and finish() sorts them into canonical
+ * order, merges RRsets, drops duplicate RRs (RFC 2181 5), adds the empty
+ * non-terminals and lays the result out as one immutable block. */
+#ifndef ICBIND_ZONEBUILDER_H
+#define ICBIND_ZONEBUILDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zone.h"
+
+struct zone_builder {
+	uint8_t apex[NAME_MAXLEN];
+	size_t apex_len;
+	unsigned apex_labels;
+	uint8_t *buf;       /* records: u16 klen, key, u16 type, u32 ttl, u16 rdlen, rdata */
+	size_t len, cap;
+	uint32_t *idx;      /* offsets of the records in buf */
+	size_t n, idx_cap;
+	size_t open;        /* offset of the record being written, or SIZE_MAX */
+	size_t max_bytes;   /* 0: no limit */
+	const char *err;    /* why the last call failed */
+};
+
+void zb_init(struct zone_builder *b, const uint8_t *apex, size_t max_bytes);
+void zb_free(struct zone_builder *b);
+
+/* Start a record; owner must be at or below the apex.  0 or -1 (b->err). */
+int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl);
+/* Append RDATA octets (uncompressed) to the open record. */
+int zb_rdata(struct zone_builder *b, const void *p, size_t n);
+/* Close the record after checking its RDATA against its type. */
+int zb_end(struct zone_builder *b);
+/* Forget the open record. */
+void zb_cancel(struct zone_builder *b);
+
+/* Build the zone; the builder is empty afterwards.  0 or -1 (b->err). */
+int zb_finish(struct zone_builder *b, struct zone **out);
+
+#endif

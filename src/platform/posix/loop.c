@@ -1,0 +1,163 @@
+/* The event loop. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOSLOT ((size_t)-1)
+
+uint64_t loop_clock(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int loop_init(struct loop *l)
+{
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	l->heap = NULL;
+	l->n_timers = l->cap_timers = 0;
+	l->now = loop_clock();
+	return l->epfd < 0 ? -1 : 0;
+}
+
+void loop_free(struct loop *l)
+{
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l->heap);
+	l->heap = NULL;
+}
+
+int loop_add(struct loop *l, struct io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, io->fd, &ev);
+}
+
+int loop_mod(struct loop *l, struct io *io, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = io };
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, io->fd, &ev);
+}
+
+void loop_del(struct loop *l, struct io *io)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+}
+
+/* ---- timers: a binary min-heap ------------------------------------- */
+
+void timer_init(struct timer *t, timer_fn fn, void *arg)
+{
+	t->when = 0;
+	t->fn = fn;
+	t->arg = arg;
+	t->slot = NOSLOT;
+}
+
+static void place(struct loop *l, size_t i, struct timer *t)
+{
+	l->heap[i] = t;
+	t->slot = i;
+}
+
+static void sift_up(struct loop *l, size_t i)
+{
+	struct timer *t = l->heap[i];
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (l->heap[p]->when <= t->when)
+			break;
+		place(l, i, l->heap[p]);
+		i = p;
+	}
+	place(l, i, t);
+}
+
+static void sift_down(struct loop *l, size_t i)
+{
+	struct timer *t = l->heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= l->n_timers)
+			break;
+		if (c + 1 < l->n_timers && l->heap[c + 1]->when < l->heap[c]->when)
+			c++;
+		if (t->when <= l->heap[c]->when)
+			break;
+		place(l, i, l->heap[c]);
+		i = c;
+	}
+	place(l, i, t);
+}
+
+void timer_cancel(struct loop *l, struct timer *t)
+{
+	if (t->slot == NOSLOT)
+		return;
+	size_t i = t->slot;
+	t->slot = NOSLOT;
+	struct timer *last = l->heap[--l->n_timers];
+	if (i == l->n_timers)
+		return;
+	place(l, i, last);
+	sift_down(l, i);
+	sift_up(l, last->slot);
+}
+
+int timer_set(struct loop *l, struct timer *t, uint64_t when)
+{
+	timer_cancel(l, t);
+	if (l->n_timers == l->cap_timers) {
+		size_t nc = l->cap_timers ? l->cap_timers * 2 : 64;
+		struct timer **nh = realloc(l->heap, nc * sizeof(*nh));
+		if (!nh)
+			return -1;
+		l->heap = nh;
+		l->cap_timers = nc;
+	}
+	t->when = when;
+	place(l, l->n_timers++, t);
+	sift_up(l, t->slot);
+	return 0;
+}
+
+int loop_run(struct loop *l, volatile sig_atomic_t *stop)
+{
+	struct epoll_event evs[64];
+	while (!*stop) {
+		l->now = loop_clock();
+		while (l->n_timers && l->heap[0]->when <= l->now) {
+			struct timer *t = l->heap[0];
+			timer_cancel(l, t);
+			t->fn(l, t);
+			if (*stop)
+				return 0;
+		}
+		int wait = -1;
+		if (l->n_timers) {
+			uint64_t d = l->heap[0]->when - l->now;
+			wait = d > 60000 ? 60000 : (int)d;
+		}
+		int n = epoll_wait(l->epfd, evs, 64, wait);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		l->now = loop_clock();
+		for (int i = 0; i < n; i++) {
+			struct io *io = evs[i].data.ptr;
+			io->fn(l, io, evs[i].events);
+		}
+	}
+	return 0;
+}

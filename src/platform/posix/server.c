@@ -1,0 +1,418 @@
+/* Answering queries over UDP and TCP. */
+/* IP_PKTINFO and struct in6_pktinfo are GNU/Linux extensions: they let a
+ * socket bound to a wildcard address answer from the address it was asked
+ * on, which a multi-homed server needs. */
+#define _GNU_SOURCE
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../../core/query.h"
+#include "log.h"
+#include "xfrin.h"
+
+#define MAX_TCP_MSG (65535 + 2)
+
+void sockaddr_to_netaddr(const struct sockaddr *sa, struct netaddr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+		out->family = 4;
+		memcpy(out->addr, &s4->sin_addr, 4);
+		out->port = ntohs(s4->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		out->port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			out->family = 4;
+			memcpy(out->addr, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			out->family = 6;
+			memcpy(out->addr, &s6->sin6_addr, 16);
+		}
+	}
+}
+
+const char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+	return cfg_addr_str(sa, buf, len);
+}
+
+static void server_notify(struct server *s, const struct query_result *res,
+			  const struct sockaddr *from, const uint8_t *q, size_t qlen);
+
+/* ---- UDP ----------------------------------------------------------- */
+
+static void udp_ready(struct loop *l, struct io *io, uint32_t events)
+{
+	(void)l;
+	(void)events;
+	struct listener *ls = io->arg;
+	struct server *s = ls->srv;
+	uint8_t q[65536];
+	/* A bounded batch per wake-up, so TCP and timers are not starved. */
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage from;
+		union {
+			struct cmsghdr align;
+			uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		} ctl;
+		struct iovec iov = { q, sizeof(q) };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from),
+				     .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+		ssize_t n = recvmsg(io->fd, &mh, 0);
+		if (n < 0)
+			return; /* EAGAIN, or an ICMP error reported late */
+		struct query_env env = { TRANSPORT_UDP, (uint16_t)s->cfg->udp_max_payload, { 0 } };
+		sockaddr_to_netaddr((struct sockaddr *)&from, &env.client);
+		struct query_result res;
+		size_t rlen = query_process(&s->cat, q, (size_t)n, &env, s->buf, sizeof(s->buf), &res);
+		if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
+			server_notify(s, &res, (struct sockaddr *)&from, q, (size_t)n);
+		}
+		if (rlen == 0)
+			continue;
+		/* Reply from the address the query came to. */
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		size_t ctl_len = 0;
+		for (; cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+				struct in_pktinfo *pi = (struct in_pktinfo *)(void *)CMSG_DATA(cm);
+				pi->ipi_spec_dst = pi->ipi_addr;
+				pi->ipi_ifindex = 0;
+				ctl_len = CMSG_SPACE(sizeof(struct in_pktinfo));
+				break;
+			}
+			if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+				ctl_len = CMSG_SPACE(sizeof(struct in6_pktinfo));
+				break;
+			}
+		}
+		if (cm && cm != (struct cmsghdr *)(void *)ctl.buf)
+			memmove(ctl.buf, cm, cm->cmsg_len); /* the one we keep goes first */
+		struct iovec oiov = { s->buf, rlen };
+		struct msghdr om = { .msg_name = &from, .msg_namelen = mh.msg_namelen,
+				     .msg_iov = &oiov, .msg_iovlen = 1,
+				     .msg_control = ctl_len ? ctl.buf : NULL,
+				     .msg_controllen = ctl_len };
+		if (sendmsg(io->fd, &om, 0) < 0 && log_enabled(LOG_DEBUG_)) {
+			char a[80];
+			log_msg(LOG_DEBUG_, "cannot answer %s: %s",
+				sockaddr_str((struct sockaddr *)&from, a, sizeof(a)), strerror(errno));
+		}
+	}
+}
+
+/* ---- TCP (RFC 7766) ------------------------------------------------ */
+
+struct tcp_conn {
+	struct io io;
+	struct tcp_conn *prev, *next; /* all open connections, to close at exit */
+	struct server *srv;
+	struct timer idle;
+	struct sockaddr_storage peer;
+	uint8_t *in;
+	size_t in_len, in_cap;
+	uint8_t *out;
+	size_t out_len, out_off, out_cap;
+};
+
+static void tcp_close(struct loop *l, struct tcp_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->srv->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	loop_del(l, &c->io);
+	timer_cancel(l, &c->idle);
+	close(c->io.fd);
+	c->srv->tcp_count--;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static void tcp_idle(struct loop *l, struct timer *t)
+{
+	struct tcp_conn *c = t->arg;
+	if (log_enabled(LOG_DEBUG_)) {
+		char a[80];
+		log_msg(LOG_DEBUG_, "TCP client %s idle: closed",
+			sockaddr_str((struct sockaddr *)&c->peer, a, sizeof(a)));
+	}
+	tcp_close(l, c);
+}
+
+static int tcp_flush(struct tcp_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return 0;
+}
+
+static int tcp_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	size_t need = c->out_len + 2 + len;
+	if (need > c->out_cap) {
+		size_t nc = c->out_cap ? c->out_cap : 1024;
+		while (nc < need)
+			nc *= 2;
+		uint8_t *n = realloc(c->out, nc);
+		if (!n)
+			return -1;
+		c->out = n;
+		c->out_cap = nc;
+	}
+	c->out[c->out_len] = (uint8_t)(len >> 8);
+	c->out[c->out_len + 1] = (uint8_t)len;
+	memcpy(c->out + c->out_len + 2, msg, len);
+	c->out_len += 2 + len;
+	return 0;
+}
+
+static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
+{
+	struct tcp_conn *c = io->arg;
+	struct server *s = c->srv;
+
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		tcp_close(l, c);
+		return;
+	}
+	if ((events & EPOLLOUT) && c->out_len) {
+		if (tcp_flush(c) < 0) {
+			tcp_close(l, c);
+			return;
+		}
+	}
+	if (c->out_len) { /* still sending: read no more until drained */
+		loop_mod(l, io, EPOLLOUT);
+		return;
+	}
+	if (events & EPOLLIN) {
+		for (;;) {
+			/* Room for the length, then for the whole message. */
+			size_t want = c->in_len < 2 ? 2 : 2 + (size_t)((c->in[0] << 8) | c->in[1]);
+			if (want > c->in_cap) {
+				uint8_t *n = realloc(c->in, want);
+				if (!n) {
+					tcp_close(l, c);
+					return;
+				}
+				c->in = n;
+				c->in_cap = want;
+			}
+			if (c->in_len < want) {
+				ssize_t n = read(io->fd, c->in + c->in_len, want - c->in_len);
+				if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+					tcp_close(l, c);
+					return;
+				}
+				if (n < 0)
+					break;
+				c->in_len += (size_t)n;
+				timer_set(l, &c->idle, l->now + s->cfg->tcp_idle_timeout * 1000u);
+				continue;
+			}
+			if (want == 2) {
+				/* A zero length cannot hold a header: nothing
+				 * sensible follows on this stream. */
+				tcp_close(l, c);
+				return;
+			}
+			struct query_env env = { TRANSPORT_TCP, (uint16_t)s->cfg->udp_max_payload, { 0 } };
+			sockaddr_to_netaddr((struct sockaddr *)&c->peer, &env.client);
+			struct query_result res;
+			size_t rlen = query_process(&s->cat, c->in + 2, want - 2, &env, s->buf,
+						    65535, &res);
+			if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
+				server_notify(s, &res, (struct sockaddr *)&c->peer, c->in + 2, want - 2);
+			}
+			c->in_len = 0;
+			if (rlen && tcp_queue(c, s->buf, rlen) < 0) {
+				tcp_close(l, c);
+				return;
+			}
+			/* Pipelined queries (RFC 7766 6.2.1.1): answer what
+			 * has arrived; stop reading while output is pending. */
+			if (c->out_len && (tcp_flush(c) < 0)) {
+				tcp_close(l, c);
+				return;
+			}
+			if (c->out_len) {
+				loop_mod(l, io, EPOLLOUT);
+				return;
+			}
+		}
+	}
+	loop_mod(l, io, EPOLLIN);
+}
+
+static void tcp_accept(struct loop *l, struct io *io, uint32_t events)
+{
+	(void)events;
+	struct listener *ls = io->arg;
+	struct server *s = ls->srv;
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (s->tcp_count >= s->cfg->tcp_clients) {
+			/* RFC 7766 6.2.2: over the limit, close at once. */
+			close(fd);
+			if (log_enabled(LOG_INFO_)) {
+				char a[80];
+				log_msg(LOG_INFO_, "TCP client %s refused: %u connections open",
+					sockaddr_str((struct sockaddr *)&peer, a, sizeof(a)), s->tcp_count);
+			}
+			continue;
+		}
+		struct tcp_conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		c->srv = s;
+		c->peer = peer;
+		c->io.fd = fd;
+		c->io.fn = tcp_ready;
+		c->io.arg = c;
+		timer_init(&c->idle, tcp_idle, c);
+		if (loop_add(l, &c->io, EPOLLIN) < 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		s->tcp_count++;
+		c->next = s->conns;
+		if (c->next)
+			c->next->prev = c;
+		s->conns = c;
+		timer_set(l, &c->idle, l->now + s->cfg->tcp_idle_timeout * 1000u);
+	}
+}
+
+/* ---- NOTIFY -------------------------------------------------------- */
+
+static void server_notify(struct server *s, const struct query_result *res, const struct sockaddr *from,
+		   const uint8_t *q, size_t qlen)
+{
+	char a[80], zt[NAME_TEXT_MAX];
+	sockaddr_str(from, a, sizeof(a));
+	if (res->zone) {
+		name_to_text(res->zone->apex, zt, sizeof(zt));
+	} else {
+		/* The question names the zone; query_process checked it. */
+		struct cursor c;
+		uint8_t n[NAME_MAXLEN];
+		cur_init(&c, q, qlen);
+		c.pos = 12;
+		if (name_parse(&c, n, 1) < 0 || name_to_text(n, zt, sizeof(zt)) < 0)
+			snprintf(zt, sizeof(zt), "?");
+	}
+	size_t zl = strlen(zt);
+	if (zl > 1 && zt[zl - 1] == '.')
+		zt[zl - 1] = '\0';
+	if (res->action == QA_NOTIFY_REFUSED) {
+		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s refused: %s", zt, a, res->why);
+		return;
+	}
+	if (res->has_serial)
+		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s accepted, serial %lu", zt, a,
+			(unsigned long)res->serial);
+	else
+		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s accepted", zt, a);
+	struct netaddr na;
+	sockaddr_to_netaddr(from, &na);
+	xfrin_notify(&s->xfrins[res->zone - s->cat.zones], &na);
+}
+
+/* ---- listening ----------------------------------------------------- */
+
+static int open_one(struct server *s, const struct cfg_addr *a, int tcp)
+{
+	char txt[80];
+	sockaddr_str((const struct sockaddr *)&a->sa, txt, sizeof(txt));
+	int fam = a->sa.ss_family;
+	int fd = socket(fam, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fam == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (!tcp) {
+		if (fam == AF_INET)
+			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+		else
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	}
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) < 0)
+		goto fail;
+	if (tcp && listen(fd, 128) < 0)
+		goto fail;
+	struct listener *ls = &s->listeners[s->n_listeners];
+	ls->srv = s;
+	ls->tcp = tcp;
+	ls->family = fam;
+	ls->io.fd = fd;
+	ls->io.fn = tcp ? tcp_accept : udp_ready;
+	ls->io.arg = ls;
+	if (loop_add(&s->loop, &ls->io, EPOLLIN) < 0)
+		goto fail;
+	s->n_listeners++;
+	return 0;
+fail:
+	log_msg(LOG_ERR_, "cannot listen on %s (%s): %s", txt, tcp ? "TCP" : "UDP", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int server_listen(struct server *s)
+{
+	struct cfg_addr defaults[2];
+	const struct cfg_addr *list = s->cfg->listen;
+	size_t n = s->cfg->n_listen;
+	if (n == 0) {
+		cfg_parse_addr("0.0.0.0", 53, &defaults[0]);
+		cfg_parse_addr("::", 53, &defaults[1]);
+		list = defaults;
+		n = 2;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (open_one(s, &list[i], 0) < 0 || open_one(s, &list[i], 1) < 0)
+			return -1;
+	return 0;
+}
+
+void server_close(struct server *s)
+{
+	while (s->conns)
+		tcp_close(&s->loop, s->conns);
+	for (unsigned i = 0; i < s->n_listeners; i++) {
+		loop_del(&s->loop, &s->listeners[i].io);
+		close(s->listeners[i].io.fd);
+	}
+	s->n_listeners = 0;
+}
