@@ -134,12 +134,18 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 		}
 		return NULL;
 	}
-	const struct zone_rrset *rs = zone_rrset(z, node, qtype);
-	if (rs) {
-		add(a, SEC_ANSWER, owner, rs, 0);
-		additional(a, rs);
-		return NULL;
+	/* Usually one RRset; RRSIGs are one per covered type. */
+	int found = 0;
+	for (uint16_t i = 0; i < n->n_rrsets; i++) {
+		const struct zone_rrset *rs = &z->rrsets[n->rrsets + i];
+		if (rs->type == qtype) {
+			add(a, SEC_ANSWER, owner, rs, 0);
+			additional(a, rs);
+			found = 1;
+		}
 	}
+	if (found)
+		return NULL;
 	const struct zone_rrset *cn = zone_rrset(z, node, T_CNAME);
 	if (cn && qtype != T_ANY) {
 		add(a, SEC_ANSWER, owner, cn, 0);

@@ -524,6 +524,9 @@ int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len)
 			if (p->in_name != R_START)
 				break;
 		}
+		/* The message is used up but its records are not. */
+		if (p->msg_pos == p->msg_len && p->state != S_LEN && p->state != S_DONE)
+			return fail(p, "record runs past the end of the message", NULL);
 		if (rc == XFR_DONE && i < len)
 			return fail(p, "data after the end of the transfer", NULL);
 	}

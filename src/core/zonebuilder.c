@@ -262,7 +262,13 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			rs = NULL;
 		}
 		struct zone_node *n = &l->nodes[l->n_nodes - 1];
-		if (!rs || rs->type != type) {
+		/* RRSIGs form one set per covered type (RFC 4034 3: each has
+		 * the TTL of the RRset it covers). */
+		int new_set = !rs || rs->type != type;
+		if (!new_set && type == T_RRSIG && prev_rd && rdlen >= 2 &&
+		    memcmp(prev_rd, rd, 2) != 0)
+			new_set = 1;
+		if (new_set) {
 			if (grow((void **)&l->rrsets, &l->rrsets_cap, l->n_rrsets + 1,
 				 sizeof(*l->rrsets)) < 0 || n->n_rrsets == UINT16_MAX)
 				return -1;

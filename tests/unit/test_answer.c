@@ -1,0 +1,370 @@
+/* Queries through query_process() against a small zone: every branch of
+ * RFC 1034 4.3.2 and the message-level rules, checked on the wire. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/query.h"
+#include "core/rrtype.h"
+#include "core/xfr.h"
+#include "test.h"
+#include "testzone.h"
+
+static struct catalog cat;
+static struct cat_zone cz[2];
+static uint8_t resp[65536];
+
+struct reply {
+	size_t len;
+	uint16_t id, flags, qd, an, ns, ar;
+	int rcode;           /* with the extended bits of OPT */
+	int has_opt, opt_do;
+	uint16_t first_type; /* type of the first answer record */
+	uint32_t auth_ttl;   /* TTL of the first authority record */
+	struct query_result res;
+};
+
+static size_t make_query(uint8_t *q, const char *name, uint16_t type, uint16_t flags)
+{
+	uint8_t n[NAME_MAXLEN];
+	name_from_text(name, n);
+	size_t len = xfr_make_query(q, 512, 0xBEEF, n, type);
+	q[2] = (uint8_t)(flags >> 8);
+	q[3] = (uint8_t)flags;
+	return len;
+}
+
+static size_t add_opt(uint8_t *q, size_t len, uint16_t size, uint32_t ttl, const uint8_t *rd,
+		      uint16_t rdlen)
+{
+	q[11]++;
+	q[len++] = 0;
+	q[len++] = 0;
+	q[len++] = T_OPT;
+	q[len++] = (uint8_t)(size >> 8);
+	q[len++] = (uint8_t)size;
+	put32(q + len, ttl);
+	len += 4;
+	put16(q + len, rdlen);
+	len += 2;
+	if (rdlen)
+		memcpy(q + len, rd, rdlen);
+	return len + rdlen;
+}
+
+static void parse_reply(struct reply *r)
+{
+	struct cursor c;
+	uint8_t n[NAME_MAXLEN];
+	cur_init(&c, resp, r->len);
+	r->id = cur_u16(&c);
+	r->flags = cur_u16(&c);
+	r->qd = cur_u16(&c);
+	r->an = cur_u16(&c);
+	r->ns = cur_u16(&c);
+	r->ar = cur_u16(&c);
+	r->rcode = r->flags & 0xF;
+	r->has_opt = r->opt_do = 0;
+	r->first_type = 0;
+	r->auth_ttl = 0;
+	for (unsigned i = 0; i < r->qd; i++) {
+		name_parse(&c, n, 1);
+		cur_skip(&c, 4);
+	}
+	unsigned total = (unsigned)r->an + r->ns + r->ar;
+	for (unsigned i = 0; i < total; i++) {
+		CHECK(name_parse(&c, n, 1) > 0);
+		uint16_t type = cur_u16(&c), cls = cur_u16(&c);
+		uint32_t ttl = cur_u32(&c);
+		uint16_t rdlen = cur_u16(&c);
+		cur_skip(&c, rdlen);
+		if (i == 0 && r->an)
+			r->first_type = type;
+		if (i == r->an && r->ns)
+			r->auth_ttl = ttl;
+		if (type == T_OPT) {
+			r->has_opt = 1;
+			r->opt_do = (ttl & 0x8000) != 0;
+			r->rcode |= (int)((ttl >> 24) << 4);
+			(void)cls;
+		}
+	}
+	CHECK(!c.err);
+	CHECK_EQ(c.pos, r->len); /* nothing after the counted records */
+}
+
+static void ask(struct reply *r, const uint8_t *q, size_t qlen, int tcp)
+{
+	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 } };
+	r->len = query_process(&cat, q, qlen, &env, resp, sizeof(resp), &r->res);
+	if (r->len)
+		parse_reply(r);
+}
+
+static void q(struct reply *r, const char *name, uint16_t type)
+{
+	uint8_t b[512];
+	size_t l = make_query(b, name, type, 0x0100);
+	ask(r, b, l, 0);
+}
+
+void test_answer(void);
+void test_answer(void)
+{
+	static const char *const recs[] = {
+		"@ 3600 SOA ns1 host 7 100 200 300 60",
+		"@ 3600 NS ns1",
+		"@ 3600 MX 10 mail",
+		"ns1 3600 A 192.0.2.1",
+		"mail 3600 A 192.0.2.2",
+		"mail 3600 AAAA 2001:db8:0:0:0:0:0:2",
+		"www 300 CNAME web",
+		"web 300 CNAME host",
+		"host 300 A 192.0.2.3",
+		"out 300 CNAME www.example.net.",
+		"loop1 300 CNAME loop2",
+		"loop2 300 CNAME loop1",
+		"*.wild 300 TXT wild",
+		"real.wild 300 A 192.0.2.8",
+		"a.b.c.ent 300 A 192.0.2.4",
+		"sub 300 NS ns.sub",
+		"sub 300 NS ns.example.net.",
+		"ns.sub 300 A 192.0.2.9",
+		"dn 300 DNAME example.net.",
+		"longdn 300 DNAME aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.",
+		"srv 300 SRV 1 2 443 host",
+		NULL,
+	};
+	struct zone *z = tz_build("example.com", recs);
+	CHECK(z != NULL);
+	if (!z)
+		return;
+	/* A TXT RRset too big for 512 octets. */
+	memset(cz, 0, sizeof(cz));
+	name_from_text("example.com", cz[0].apex);
+	cz[0].current = z;
+	cz[0].primary[0].family = 4;
+	memcpy(cz[0].primary[0].addr, "\x7f\0\0\1", 4);
+	cz[0].n_primary = 1;
+	name_from_text("example.org", cz[1].apex); /* configured, never loaded */
+	cat.zones = cz;
+	cat.n = 2;
+	CHECK_EQ(catalog_prepare(&cat), 0);
+
+	struct reply r;
+	uint8_t b[1024];
+	size_t l;
+
+	/* An exact answer, case preserved, AA set, RD copied, RA clear. */
+	l = make_query(b, "HoSt.Example.COM", T_A, 0x0100);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.id, 0xBEEF);
+	CHECK((r.flags & 0x8000) && (r.flags & 0x0400) && (r.flags & 0x0100) && !(r.flags & 0x0080));
+	CHECK(memcmp(resp + 12, b + 12, l - 12) == 0);
+	CHECK_EQ(r.res.action, QA_REPLY);
+
+	/* CNAME chain, a chain leaving the zone, a loop. */
+	q(&r, "www.example.com", T_A);
+	CHECK_EQ(r.an, 3);
+	CHECK_EQ(r.first_type, T_CNAME);
+	q(&r, "out.example.com", T_A);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.rcode, 0);
+	q(&r, "loop1.example.com", T_A);
+	CHECK_EQ(r.an, 2);
+	q(&r, "www.example.com", T_CNAME);
+	CHECK_EQ(r.an, 1);
+
+	/* NXDOMAIN and NODATA with the SOA at the RFC 2308 TTL. */
+	q(&r, "nope.example.com", T_A);
+	CHECK_EQ(r.rcode, 3);
+	CHECK_EQ(r.ns, 1);
+	CHECK_EQ(r.auth_ttl, 60);
+	CHECK(r.flags & 0x0400);
+	q(&r, "host.example.com", T_MX);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
+	CHECK_EQ(r.ns, 1);
+	q(&r, "c.ent.example.com", T_A); /* an empty non-terminal: NODATA */
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.ns, 1);
+
+	/* Wildcards: synthesis, none at existing names or below them. */
+	q(&r, "x.y.wild.example.com", T_TXT);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.rcode, 0);
+	q(&r, "real.wild.example.com", T_TXT);
+	CHECK_EQ(r.an, 0);
+	CHECK_EQ(r.ns, 1);
+	q(&r, "x.real.wild.example.com", T_TXT);
+	CHECK_EQ(r.rcode, 3);
+	q(&r, "wild.example.com", T_TXT); /* an empty non-terminal */
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
+
+	/* Referrals: no AA, NS in authority, glue; DS from the parent. */
+	q(&r, "www.sub.example.com", T_A);
+	CHECK(!(r.flags & 0x0400));
+	CHECK_EQ(r.an, 0);
+	CHECK_EQ(r.ns, 2);
+	CHECK_EQ(r.ar, 1);
+	q(&r, "sub.example.com", T_NS);
+	CHECK(!(r.flags & 0x0400));
+	CHECK_EQ(r.ns, 2);
+	q(&r, "ns.sub.example.com", T_A); /* glue is not an answer */
+	CHECK(!(r.flags & 0x0400));
+	CHECK_EQ(r.an, 0);
+	q(&r, "sub.example.com", T_DS);
+	CHECK(r.flags & 0x0400);
+	CHECK_EQ(r.an, 0);
+	CHECK_EQ(r.ns, 1);
+
+	/* DNAME: the DNAME, the synthesised CNAME; YXDOMAIN if too long. */
+	q(&r, "x.dn.example.com", T_A);
+	CHECK_EQ(r.an, 2);
+	CHECK_EQ(r.first_type, T_DNAME);
+	q(&r, "dn.example.com", T_A); /* the owner itself is not redirected */
+	CHECK_EQ(r.an, 0);
+	q(&r, "dn.example.com", T_DNAME);
+	CHECK_EQ(r.an, 1);
+	q(&r, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy.longdn.example.com", T_A);
+	CHECK_EQ(r.rcode, 6);
+
+	/* Additional section processing: MX and SRV targets. */
+	q(&r, "example.com", T_MX);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.ar, 2);
+	q(&r, "srv.example.com", T_SRV);
+	CHECK_EQ(r.ar, 1);
+
+	/* ANY: one RRset over UDP (RFC 8482), all over TCP. */
+	q(&r, "example.com", T_ANY);
+	CHECK_EQ(r.an, 1);
+	l = make_query(b, "example.com", T_ANY, 0);
+	ask(&r, b, l, 1);
+	CHECK_EQ(r.an, 1 + 1 + 1); /* SOA, NS, MX */
+
+	/* Outside our zones, a zone not loaded, other classes, transfers. */
+	q(&r, "example.net", T_A);
+	CHECK_EQ(r.rcode, 5);
+	CHECK(!(r.flags & 0x0400));
+	CHECK_EQ(r.an + r.ns + r.ar, 0);
+	q(&r, "www.example.org", T_A);
+	CHECK_EQ(r.rcode, 2);
+	l = make_query(b, "example.com", T_A, 0);
+	b[l - 1] = C_CH;
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 5);
+	q(&r, "example.com", T_AXFR);
+	CHECK_EQ(r.rcode, 5);
+	q(&r, "example.com", T_IXFR);
+	CHECK_EQ(r.rcode, 5);
+
+	/* EDNS: OPT answered, DO echoed, BADVERS, malformed options. */
+	l = make_query(b, "host.example.com", T_A, 0);
+	l = add_opt(b, l, 4096, 0x8000 | 0x4000, (const uint8_t *)"\0\x0a\0\2ab", 6);
+	ask(&r, b, l, 0);
+	CHECK(r.has_opt && r.opt_do);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.ar, 1);
+	l = make_query(b, "host.example.com", T_A, 0);
+	l = add_opt(b, l, 4096, 0x00010000, NULL, 0);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 16);
+	CHECK_EQ(r.an, 0);
+	CHECK(r.has_opt);
+	l = make_query(b, "host.example.com", T_A, 0);
+	l = add_opt(b, l, 4096, 0, (const uint8_t *)"\0\x0a\0\x09" "ab", 6);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+	l = make_query(b, "host.example.com", T_A, 0);
+	l = add_opt(b, l, 4096, 0, NULL, 0);
+	l = add_opt(b, l, 4096, 0, NULL, 0);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+
+	/* Malformed queries: dropped when there is no header to answer. */
+	l = make_query(b, "host.example.com", T_A, 0);
+	ask(&r, b, 11, 0);
+	CHECK_EQ(r.len, 0);
+	b[2] |= 0x80; /* QR */
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.len, 0);
+	l = make_query(b, "host.example.com", T_A, 0x1000); /* opcode 2 */
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 4);
+	l = make_query(b, "host.example.com", T_A, 0);
+	b[5] = 2; /* QDCOUNT 2 */
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+	CHECK_EQ(r.qd, 0);
+	l = make_query(b, "host.example.com", T_A, 0);
+	b[7] = 1; /* ANCOUNT 1 with nothing there */
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+	l = make_query(b, "host.example.com", T_A, 0);
+	ask(&r, b, l - 2, 0); /* question cut short */
+	CHECK_EQ(r.rcode, 1);
+	uint8_t loopq[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 12, 0, 1, 0, 1 };
+	ask(&r, loopq, sizeof(loopq), 0);
+	CHECK_EQ(r.rcode, 1);
+	CHECK_EQ(r.qd, 0);
+
+	/* NOTIFY: from the primary accepted, from a stranger refused. */
+	l = make_query(b, "example.com", T_SOA, 0x2000);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 0);
+	CHECK(r.flags & 0x0400);
+	CHECK_EQ(r.res.action, QA_NOTIFY);
+	{
+		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 9 }, 5353 } };
+		struct query_result res;
+		size_t n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
+		CHECK(n > 0);
+		CHECK_EQ(res.action, QA_NOTIFY_REFUSED);
+		CHECK_EQ(res.rcode, 5);
+	}
+	l = make_query(b, "example.net", T_SOA, 0x2000);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.res.action, QA_NOTIFY_REFUSED);
+
+	/* Truncation: a large RRset over UDP without EDNS, whole over TCP. */
+	{
+		static const char *big[48];
+		static char lines[45][80];
+		big[0] = "@ 3600 SOA ns1 host 7 100 200 300 60";
+		for (int i = 0; i < 40; i++) {
+			snprintf(lines[i], sizeof(lines[i]),
+				 "big 300 TXT record-number-%02d-with-some-padding-to-be-long", i);
+			big[i + 1] = lines[i];
+		}
+		big[41] = NULL;
+		struct zone *bz = tz_build("example.com", big);
+		CHECK(bz != NULL);
+		struct zone *old = catalog_publish(&cz[0], bz);
+		l = make_query(b, "big.example.com", T_TXT, 0);
+		ask(&r, b, l, 0);
+		CHECK(r.flags & 0x0200);
+		CHECK(r.len <= 512);
+		CHECK_EQ(r.an, 0);
+		l = make_query(b, "big.example.com", T_TXT, 0);
+		l = add_opt(b, l, 1232, 0, NULL, 0);
+		ask(&r, b, l, 0);
+		CHECK(r.flags & 0x0200);
+		CHECK(r.len <= 1232);
+		l = make_query(b, "big.example.com", T_TXT, 0);
+		l = add_opt(b, l, 4096, 0, NULL, 0);
+		struct query_env env = { TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 } };
+		r.len = query_process(&cat, b, l, &env, resp, sizeof(resp), &r.res);
+		parse_reply(&r);
+		CHECK(!(r.flags & 0x0200));
+		CHECK_EQ(r.an, 40);
+		l = make_query(b, "big.example.com", T_TXT, 0);
+		ask(&r, b, l, 1);
+		CHECK(!(r.flags & 0x0200));
+		CHECK_EQ(r.an, 40);
+		zone_free(catalog_publish(&cz[0], old));
+	}
+	zone_free(z);
+}

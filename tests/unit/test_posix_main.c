@@ -1,0 +1,15 @@
+/* The POSIX platform's unit tests. */
+#include <stdio.h>
+
+#include "test.h"
+
+unsigned test_passed, test_failed;
+
+void test_config(void);
+
+int main(void)
+{
+	test_config();
+	printf("posix: %u passed, %u failed\n", test_passed, test_failed);
+	return test_failed ? 1 : 0;
+}

@@ -1,0 +1,111 @@
+/* The zone store and builder. */
+#include <string.h>
+
+#include "core/rrtype.h"
+#include "core/zone.h"
+#include "core/zonebuilder.h"
+#include "test.h"
+#include "testzone.h"
+
+static uint32_t find(const struct zone *z, const char *name, int *exact)
+{
+	uint8_t n[NAME_MAXLEN], key[NAME_KEY_MAX];
+	tz_name(name, "example.com", n);
+	size_t kl = name_key(n, (unsigned)name_in_zone(n, z->apex), key);
+	uint32_t idx;
+	*exact = zone_find(z, key, kl, &idx);
+	return *exact ? idx : zone_encloser(z, key, kl, idx);
+}
+
+void test_zone(void);
+void test_zone(void)
+{
+	static const char *const recs[] = {
+		"@ 3600 SOA ns1 host 7 100 200 300 60",
+		"@ 3600 NS ns1",
+		"ns1 3600 A 192.0.2.1",
+		"a.b.c.ent 300 A 192.0.2.4",
+		"dup 300 A 192.0.2.5",
+		"dup 300 A 192.0.2.5",   /* a duplicate RR: dropped */
+		"dup 100 A 192.0.2.6",   /* a lower TTL: the RRset's TTL */
+		"sub 300 NS ns.sub",
+		"ns.sub 300 A 192.0.2.9",
+		"*.wild 300 TXT w",
+		"Mixed.Case 300 A 192.0.2.7",
+		"dn 300 DNAME example.net.",
+		NULL,
+	};
+	struct zone *z = tz_build("example.com", recs);
+	CHECK(z != NULL);
+	if (!z)
+		return;
+	CHECK_EQ(z->serial, 7);
+	CHECK_EQ(z->refresh, 100);
+	CHECK_EQ(z->retry, 200);
+	CHECK_EQ(z->expire, 300);
+	CHECK_EQ(z->neg_ttl, 60);
+	CHECK_EQ(z->n_records, 11);
+
+	int exact;
+	uint32_t n = find(z, "dup", &exact);
+	CHECK(exact);
+	const struct zone_rrset *rs = zone_rrset(z, n, T_A);
+	CHECK(rs && rs->count == 2 && rs->ttl == 100);
+
+	/* Empty non-terminals exist and have no RRsets. */
+	n = find(z, "b.c.ent", &exact);
+	CHECK(exact);
+	CHECK_EQ(z->nodes[n].n_rrsets, 0);
+	n = find(z, "ent", &exact);
+	CHECK(exact);
+	n = find(z, "x.b.c.ent", &exact);
+	CHECK(!exact);
+	uint8_t nm[NAME_MAXLEN], want[NAME_MAXLEN];
+	zone_node_name(z, n, nm);
+	tz_name("b.c.ent", "example.com", want);
+	CHECK(name_equal(nm, want));
+	/* Closest encloser of a name next to an existing subtree. */
+	n = find(z, "zzz.c.ent", &exact);
+	zone_node_name(z, n, nm);
+	tz_name("c.ent", "example.com", want);
+	CHECK(!exact && name_equal(nm, want));
+	n = find(z, "nothing", &exact);
+	CHECK(!exact && n == 0);
+
+	/* Case-insensitive lookup. */
+	n = find(z, "MIXED.case", &exact);
+	CHECK(exact);
+
+	/* Flags: the cut, what is under it, the wildcard parent, DNAME. */
+	n = find(z, "sub", &exact);
+	CHECK(z->nodes[n].flags & NODE_DELEG);
+	n = find(z, "ns.sub", &exact);
+	CHECK(exact && (z->nodes[n].flags & NODE_UNDER));
+	n = find(z, "wild", &exact);
+	CHECK(exact && (z->nodes[n].flags & NODE_WILDCHILD));
+	n = find(z, "dn", &exact);
+	CHECK(z->nodes[n].flags & NODE_DNAME);
+	CHECK(!(z->nodes[0].flags & NODE_DELEG)); /* the apex NS is no cut */
+
+	/* Canonical order: every node after its parent, keys ascending. */
+	for (uint32_t i = 1; i < z->n_nodes; i++) {
+		size_t al, bl;
+		const uint8_t *a = zone_key(z, i - 1, &al), *b = zone_key(z, i, &bl);
+		int c = memcmp(a, b, al < bl ? al : bl);
+		CHECK(c < 0 || (c == 0 && al < bl));
+		CHECK(z->nodes[i].parent < i);
+	}
+	zone_free(z);
+
+	/* Refusals: no SOA, two SOAs, a record outside the zone, bad RDATA. */
+	static const char *const nosoa[] = { "www 300 A 192.0.2.1", NULL };
+	CHECK(tz_build("example.com", nosoa) == NULL);
+	static const char *const twosoa[] = { "@ 1 SOA a b 1 2 3 4 5", "@ 1 SOA a b 2 2 3 4 5", NULL };
+	CHECK(tz_build("example.com", twosoa) == NULL);
+	static const char *const outside[] = { "@ 1 SOA a b 1 2 3 4 5", "x.example.org. 1 A 1.2.3.4", NULL };
+	CHECK(tz_build("example.com", outside) == NULL);
+	static const char *const bad_a[] = { "@ 1 SOA a b 1 2 3 4 5", "x 1 TYPE1 0102030405", NULL };
+	CHECK(tz_build("example.com", bad_a) == NULL);
+	static const char *const bad_mx[] = { "@ 1 SOA a b 1 2 3 4 5", "x 1 TYPE15 000A", NULL };
+	CHECK(tz_build("example.com", bad_mx) == NULL);
+}
