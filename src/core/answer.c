@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "catalog.h"
 #include "rrtype.h"
 
 enum { E_TTL = 1, E_REQUIRED = 2 };
@@ -27,6 +28,7 @@ static void add(struct answer *a, uint8_t section, const uint8_t *owner,
 	if (a->n == ICB_ANSWER_MAX_RRSETS || !rs)
 		return;
 	struct rr_entry *e = &a->e[a->n++];
+	e->z = a->z;
 	e->owner = owner;
 	e->rs = rs;
 	e->synth = NULL;
@@ -155,11 +157,10 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 	return NULL;
 }
 
-void answer_zone(struct answer *a, const struct zone *z, const uint8_t *qname, uint16_t qtype,
-		 int all_any)
+void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
+		 const uint8_t *qname, uint16_t qtype, int all_any)
 {
 	const uint8_t *cur = qname;
-	a->z = z;
 	a->n = 0;
 	a->n_synth = 0;
 	a->rcode = RC_NOERROR;
@@ -167,8 +168,15 @@ void answer_zone(struct answer *a, const struct zone *z, const uint8_t *qname, u
 
 	for (unsigned step = 0; step <= ICB_CHAIN_MAX; step++) {
 		int rel = name_in_zone(cur, z->apex);
-		if (rel < 0)
-			return; /* the chain left the zone: the resolver goes on */
+		if (rel < 0) {
+			/* The chain left the zone: on in another zone we serve,
+			 * else the resolver goes on from here. */
+			const struct cat_zone *cz = cat ? catalog_find(cat, cur) : NULL;
+			if (!cz || !(z = cat_zone_serving(cz)))
+				return;
+			rel = name_in_zone(cur, z->apex);
+		}
+		a->z = z;
 		uint8_t key[NAME_KEY_MAX + 2];
 		size_t klen = name_key(cur, (unsigned)rel, key);
 		uint32_t idx;
@@ -194,27 +202,33 @@ void answer_zone(struct answer *a, const struct zone *z, const uint8_t *qname, u
 					referral(a, cut, cut_name, step);
 					return;
 				}
-				/* DNAME: answer it and synthesise the CNAME (RFC 6672 3.3). */
+				/* DNAME: answer it and synthesise the CNAME (RFC 6672 3.3).
+				 * A DNAME into its own subtree repeats: once is enough
+				 * in the answer, and the synthesis stops at our limit. */
 				const struct zone_rrset *dn = zone_rrset(z, cut, T_DNAME);
-				add(a, SEC_ANSWER, cut_name, dn, 0);
+				if (a->n_synth == ICB_SYNTH_MAX || a->n + 2 > ICB_ANSWER_MAX_RRSETS)
+					return;
+				if (!present(a, cut_name, T_DNAME))
+					add(a, SEC_ANSWER, cut_name, dn, 0);
 				const uint8_t *target = zone_rdata(z, dn) + 2;
 				size_t prefix = (size_t)(cut_name - cur), tlen = name_len(target);
 				if (prefix + tlen > NAME_MAXLEN) {
 					a->rcode = RC_YXDOMAIN;
 					return;
 				}
-				if (a->n_synth == ICB_SYNTH_MAX || a->n == ICB_ANSWER_MAX_RRSETS)
-					return;
 				uint8_t *s = a->synth[a->n_synth++];
 				memcpy(s, cur, prefix);
 				memcpy(s + prefix, target, tlen);
 				struct rr_entry *e = &a->e[a->n++];
+				e->z = z;
 				e->owner = cur;
 				e->rs = NULL;
 				e->synth = s;
 				e->ttl = dn->ttl;
 				e->section = SEC_ANSWER;
 				e->flags = E_TTL;
+				if (qtype == T_CNAME)
+					return; /* the synthesised CNAME is the answer */
 				cur = s;
 				continue;
 			}
@@ -305,7 +319,7 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 				n = 1;
 			} else {
 				uint32_t ttl = (e->flags & E_TTL) ? e->ttl : e->rs->ttl;
-				const uint8_t *rd = zone_rdata(a->z, e->rs);
+				const uint8_t *rd = zone_rdata(e->z, e->rs);
 				for (uint16_t k = 0; k < e->rs->count; k++, rd = rdata_next(rd))
 					write_rr(b, e->owner, e->rs->type, ttl, rd + 2, rdata_len(rd));
 				n = e->rs->count;

@@ -23,6 +23,7 @@
 enum { SEC_ANSWER = 0, SEC_AUTHORITY = 1, SEC_ADDITIONAL = 2 };
 
 struct rr_entry {
+	const struct zone *z;         /* the zone it comes from */
 	const uint8_t *owner;
 	const struct zone_rrset *rs;  /* NULL: a CNAME synthesised from a DNAME */
 	const uint8_t *synth;         /* its target */
@@ -41,10 +42,14 @@ struct answer {
 	uint8_t aa;
 };
 
-/* Decide the answer to (qname, qtype) from zone z.  all_any: answer ANY
- * with every RRset (over TCP) rather than one (RFC 8482 over UDP). */
-void answer_zone(struct answer *a, const struct zone *z, const uint8_t *qname, uint16_t qtype,
-		 int all_any);
+struct catalog;
+
+/* Decide the answer to (qname, qtype) from zone z; a CNAME or DNAME chain
+ * that leads into another zone of cat goes on there (RFC 1034 4.3.2 step
+ * 3a: back to step 1).  all_any: answer ANY with every RRset (over TCP)
+ * rather than one (RFC 8482 over UDP). */
+void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
+		 const uint8_t *qname, uint16_t qtype, int all_any);
 
 /* Write the sections; counts[] receives the RR counts.  Returns 1 if the
  * answer had to be truncated (TC), else 0. */

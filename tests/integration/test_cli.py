@@ -1,0 +1,222 @@
+"""The command line and the configuration file, as docs/configuration.md
+describes them: --help, --version, errors reported as FILE:LINE:, and a
+configuration file that loads two zones from a Knot DNS primary."""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import dns.flags
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import pytest
+
+import icbind_proc
+from conftest import require_icbind, stop_icbind
+from icbind_proc import Icbind, assert_sanitizer_clean, free_port
+from peers import Knot, soa_serial, wait_serial, zone_serial
+
+DOC = os.path.join(icbind_proc.ROOT, "docs", "configuration.md")
+
+
+def run(args, timeout=10):
+    require_icbind()
+    r = subprocess.run([icbind_proc.ICBIND] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout)
+    assert_sanitizer_clean(r.stdout + r.stderr)
+    return r
+
+
+def documented_options():
+    """Every option in the command line table of docs/configuration.md."""
+    with open(DOC) as f:
+        text = f.read()
+    section = text.split("## Command line", 1)[1].split("\n## ", 1)[0]
+    opts = []
+    for line in section.splitlines():
+        if line.startswith("| `-"):
+            opts += re.findall(r"`(--?[A-Za-z][-A-Za-z]*)", line.split("|")[1])
+    return opts
+
+
+def test_doc_lists_options():
+    opts = documented_options()
+    assert {"-z", "--zone", "-p", "--primary", "-c", "--config", "-h", "--help"} <= set(opts), opts
+
+
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_help(flag):
+    r = run([flag])
+    assert r.returncode == 0, r
+    out = r.stdout + r.stderr
+    missing = [o for o in documented_options() if not re.search(r"(?<![-\w])%s(?![-\w])" % re.escape(o), out)]
+    assert not missing, "options of docs/configuration.md missing from %s:\n%s\n%s" % (flag, missing, out)
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(flag):
+    r = run([flag])
+    assert r.returncode == 0, r
+    out = r.stdout + r.stderr
+    assert re.search(r"\d+\.\d+", out), out
+    assert "icbind" in out.lower(), out
+
+
+@pytest.mark.parametrize("args", [
+    ["--no-such-option"],
+    ["-z"],                                      # option without its argument
+    ["-f", "-z", "example.com"],                 # a zone without a primary
+    ["-f", "-z", "example.com", "-p", "not-an-address"],
+    ["-f", "-z", "example.com", "-p", "127.0.0.1@99999"],
+    ["-f", "-c", "/nonexistent/icbind.conf"],
+])
+def test_bad_command_line(args):
+    r = run(["--listen", "127.0.0.1@%d" % free_port()] + args)
+    assert r.returncode != 0, "icbind accepted %s:\n%s%s" % (args, r.stdout, r.stderr)
+    assert (r.stdout + r.stderr).strip(), "icbind rejected %s without saying why" % args
+
+
+VALID = """server:
+    verbosity: 2
+zone:
+    name: example.com
+    primary: 127.0.0.1@1
+"""
+
+# (configuration text, line of the error or None where the line is not
+# obvious, e.g. a zone that ends without a required key)
+BAD_CONFIGS = [
+    ("server:\n    no-such-key: 1\n" + VALID, 2),
+    ("bogus-section:\n" + VALID, 1),
+    ("name: example.com\n" + VALID, 1),
+    (VALID + "server:\n    listen: 300.1.2.3@53\n", 7),
+    (VALID + "server:\n    listen: 127.0.0.1@70000\n", 7),
+    (VALID + "server:\n    udp-max-payload: 100\n", 7),
+    (VALID + "server:\n    udp-max-payload: 5000\n", 7),
+    (VALID + "server:\n    tcp-clients: many\n", 7),
+    (VALID + "server:\n    verbosity: loud\n", 7),
+    (VALID + "zone:\n    name: \"example.net\n    primary: 127.0.0.1\n", 7),
+    (VALID + "zone:\n    name: example.net\n    primary: 127.0.0.1@1\n    strip-dnssec: maybe\n", 9),
+    (VALID + "zone:\n    name: example.net\n    primary: 127.0.0.1@1\n    allow-notify: 10.0.0.0/33\n", 9),
+    (VALID + "zone:\n    name: example.net\n    primary: 2001:db8::zz\n", 8),
+    (VALID + "zone:\n    name: bad..name\n    primary: 127.0.0.1@1\n", 7),
+    ("server:\n" + "    listen: 127.0.0.1@%d\n" * 17 % tuple(range(20001, 20018)) + VALID, 18),
+    (VALID + "zone:\n    primary: 127.0.0.1@1\n", None),          # zone without a name
+    (VALID + "zone:\n    name: example.net\n", None),              # zone without a primary
+]
+
+
+@pytest.mark.parametrize("text,line", BAD_CONFIGS, ids=["bad%02d" % i for i in range(len(BAD_CONFIGS))])
+def test_bad_config(text, line):
+    require_icbind()
+    icb = Icbind(config=text)
+    try:
+        try:
+            rc = icb.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+    finally:
+        icb.stop()
+    log = icb.logtext()
+    path = os.path.join(icb.dir, "icbind.conf")
+    shutil.rmtree(icb.dir, ignore_errors=True)
+    assert_sanitizer_clean(log)
+    assert rc is not None, "icbind started with a bad configuration:\n%s\n--- log ---\n%s" % (text, log)
+    assert rc != 0, "icbind exited 0 on a bad configuration:\n%s\n--- log ---\n%s" % (text, log)
+    want = r"%s:%s: \S" % (re.escape(path), line if line is not None else r"\d+")
+    assert re.search(want, log), "no `%s:%s: ...` message for:\n%s\n--- log ---\n%s" % (
+        path, line if line is not None else "LINE", text, log)
+
+
+def large_zone(n=2500):
+    """A zone of about 100 kB: its AXFR takes several messages."""
+    lines = ["$ORIGIN large.test.", "$TTL 600",
+             "@ IN SOA ns.large.test. hostmaster.large.test. 77 3600 600 86400 60",
+             "@ IN NS ns.large.test.", "ns IN A 192.0.2.53"]
+    for i in range(n):
+        lines.append("h%04d IN A 10.%d.%d.%d" % (i, i >> 16, (i >> 8) & 255, i & 255))
+        lines.append('h%04d IN TXT "host number %04d of the large test zone"' % (i, i))
+    return "\n".join(lines) + "\n", 3 + 2 * n
+
+
+@pytest.fixture(scope="module")
+def two_zone_primary(zone_texts):
+    text, _ = large_zone()
+    k = Knot({"example.com": zone_texts["example.com"], "large.test": text})
+    yield k
+    k.stop()
+
+
+def ask(icb, name, rdtype, tcp=False):
+    q = dns.message.make_query(name, rdtype)
+    q.flags &= ~dns.flags.RD
+    f = dns.query.tcp if tcp else dns.query.udp
+    return f(q, icb.addr, port=icb.port, timeout=2.0)
+
+
+def test_config_two_zones(two_zone_primary, zone_texts):
+    knot = two_zone_primary
+    text, nrecords = large_zone()
+    port = free_port()
+    config = ("# two zones from one primary\n"
+              "server:\n"
+              "    listen: 127.0.0.1@%d   # replaced by --listen\n"
+              "    udp-max-payload: 1232\n"
+              "    tcp-clients: 10\n"
+              "    tcp-idle-timeout: 5\n"
+              "    xfr-timeout: 3\n"
+              "    verbosity: 2\n"
+              "    pidfile: \"%%s\"\n"
+              "zone:\n"
+              "    name: example.com\n"
+              "    primary: 127.0.0.1@%d\n"
+              "zone:\n"
+              "    name: \"large.test\"\n"
+              "    primary: 127.0.0.1@1    # nobody there: the next one is tried\n"
+              "    primary: 127.0.0.1@%d\n"
+              "    allow-notify: 127.0.0.0/8\n"
+              "    strip-dnssec: no\n" % (port, knot.port, knot.port))
+    require_icbind()
+    pdir = tempfile.mkdtemp(prefix="icbind-pid-")
+    pidfile = os.path.join(pdir, "icbind.pid")
+    icb = Icbind(config=config % pidfile)
+    try:
+        for zone, serial in (("example.com", zone_serial(zone_texts["example.com"])), ("large.test", 77)):
+            log = icb.wait_log("zone %s: loaded serial %d" % (zone, serial), 15)
+            wait_serial(icb.addr, icb.port, zone, serial, 5, proc=icb.proc)
+        m = re.search(r"zone large\.test: loaded serial 77 from 127\.0\.0\.1@%d by AXFR: (\d+) records" % knot.port, log)
+        assert m, log
+        assert int(m.group(1)) in (nrecords, nrecords + 1), "large.test has %d records, log says %s" % (
+            nrecords, m.group(1))
+        r = ask(icb, "www.example.com", "A")
+        assert r.rcode() == dns.rcode.NOERROR and len(r.answer[0]) == 2, r
+        for i in (0, 1234, 2499):
+            r = ask(icb, "h%04d.large.test" % i, "TXT", tcp=True)
+            assert r.rcode() == dns.rcode.NOERROR and r.flags & dns.flags.AA, r
+            assert list(r.answer[0][0].strings) == [b"host number %04d of the large test zone" % i], r
+        r = ask(icb, "h2500.large.test", "A")
+        assert r.rcode() == dns.rcode.NXDOMAIN, r
+        # --listen replaced the file's listen line
+        assert soa_serial("127.0.0.1", port, "example.com", timeout=0.3) is None
+        with open(pidfile) as f:
+            assert int(f.read().strip()) == icb.proc.pid
+    finally:
+        stop_icbind(icb)
+        shutil.rmtree(pdir, ignore_errors=True)
+
+
+def test_config_plus_command_line_zone(two_zone_primary):
+    """Zones from --zone are added to the file's zones."""
+    knot = two_zone_primary
+    config = "zone:\n    name: large.test\n    primary: 127.0.0.1@%d\n" % knot.port
+    require_icbind()
+    icb = Icbind(config=config, args=["-z", "example.com", "--primary", "127.0.0.1@%d" % knot.port])
+    try:
+        for zone in ("large.test", "example.com"):
+            icb.wait_log("zone %s: loaded serial" % zone, 15)
+            wait_serial(icb.addr, icb.port, zone, knot.serial(zone), 5, proc=icb.proc)
+    finally:
+        stop_icbind(icb)
