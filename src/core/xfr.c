@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "rrtype.h"
+#include "serial.h"
 #include "wire.h"
 
 enum { S_LEN, S_HDR, S_QNAME, S_QFIX, S_OWNER, S_RRFIX, S_RDATA, S_DONE, S_FAIL };
 enum { N_LEN, N_LABEL, N_PTR }; /* name machine */
 enum { R_START, R_RAW, R_STRLEN, R_NAME };  /* within an RDATA field */
+enum { SOA_FIRST, SOA_FINAL, SOA_DEL, SOA_ADD }; /* what an apex SOA is */
 
 #define XL_END 0xFFFF
 #define XL_NONE 0xFFFE
@@ -34,9 +36,18 @@ void xfr_init(struct xfr_parser *p, const uint8_t *apex, uint16_t id, struct zon
 	memset(p, 0, sizeof(*p));
 	memcpy(p->apex, apex, name_len(apex));
 	p->id = id;
+	p->qtype = T_AXFR;
+	p->mode = M_AXFR;
 	p->zb = zb;
 	p->strip_dnssec = strip_dnssec;
 	p->state = S_LEN;
+}
+
+void xfr_set_ixfr(struct xfr_parser *p, uint32_t have_serial)
+{
+	p->qtype = T_IXFR;
+	p->mode = M_IXFR_FIRST;
+	p->have_serial = p->cur_serial = have_serial;
 }
 
 void xfr_free(struct xfr_parser *p)
@@ -199,11 +210,14 @@ static void emit(struct xfr_parser *p, const uint8_t *d, size_t n)
 			fail(p, "SOA RDATA too long", NULL);
 			return;
 		}
-		/* The first SOA is kept; the final one is compared with it. */
-		if (!p->final_soa)
+		/* The first SOA is kept; the final one is compared with it;
+		 * the SOAs inside IXFR differences go to a scratch copy. */
+		if (p->soa_role == SOA_FIRST)
 			memcpy(p->soa + p->soa_have, d, n);
-		else if (memcmp(p->soa + p->soa_have, d, n) != 0)
-			p->soa_differs = 1;
+		else if (p->soa_role == SOA_FINAL)
+			p->soa_differs |= memcmp(p->soa + p->soa_have, d, n) != 0;
+		else
+			memcpy(p->soa2 + p->soa_have, d, n);
 		p->soa_have = (uint16_t)(p->soa_have + n);
 	}
 }
@@ -225,6 +239,9 @@ static int next_item(struct xfr_parser *p)
 	}
 	if (p->msg_pos != p->msg_len)
 		return fail(p, "octets after the last record: the counts do not match", NULL);
+	/* RFC 1995 4: a lone SOA with our serial says we are current. */
+	if (p->mode == M_IXFR_FIRST && p->soa_seen && p->serial == p->have_serial)
+		p->uptodate = p->final_soa = 1;
 	if (p->final_soa) {
 		p->state = S_DONE;
 		return XFR_DONE;
@@ -248,14 +265,14 @@ static int header(struct xfr_parser *p)
 		return fail(p, "response with an opcode other than QUERY", NULL);
 	if (flags & 0x0200)
 		return fail(p, "truncated response (TC set)", NULL);
-	if (flags & 0xF)
+	if (flags & 0xF) {
+		p->rcode = flags & 0xF;
 		return fail(p, "primary answered %s", rcode_name(flags & 0xF));
+	}
 	for (int i = 0; i < 4; i++)
 		p->counts[i] = get16(h + 4 + 2 * i);
 	if (p->counts[0] > 1)
 		return fail(p, "more than one question", NULL);
-	if (p->final_soa && p->counts[1])
-		return fail(p, "records after the final SOA", NULL);
 	/* A fresh message: compression pointers only reach inside it. */
 	p->n_labels = 0;
 	p->pool_len = 0;
@@ -267,9 +284,23 @@ static int header(struct xfr_parser *p)
 static int question(struct xfr_parser *p)
 {
 	uint16_t qtype = get16(p->fix), qclass = get16(p->fix + 2);
-	if (!name_equal(p->nm.buf, p->apex) || qtype != T_AXFR || qclass != C_IN)
+	if (!name_equal(p->nm.buf, p->apex) || qtype != p->qtype || qclass != C_IN)
 		return fail(p, "question does not match the query", NULL);
 	return next_item(p);
+}
+
+/* The first record of an IXFR answer was not followed by an SOA: the
+ * answer is a whole zone (RFC 1995 4), which starts with that first SOA. */
+static int ixfr_is_axfr(struct xfr_parser *p)
+{
+	p->mode = M_AXFR;
+	p->zb->ignore_old = 1;
+	p->zb->op = ZB_ADD;
+	p->zb->seq = 0;
+	if (zb_begin(p->zb, p->apex, T_SOA, p->soa_ttl) < 0 ||
+	    zb_rdata(p->zb, p->soa, p->soa_len) < 0 || zb_end(p->zb) < 0)
+		return fail(p, "%s", p->zb->err);
+	return XFR_MORE;
 }
 
 static int record_start(struct xfr_parser *p)
@@ -288,10 +319,11 @@ static int record_start(struct xfr_parser *p)
 	p->in_name = R_START;
 	if (p->section == 1) {
 		const struct rrtype *d = rrtype_get(p->type);
-		int at_apex = name_equal(p->owner, p->apex);
+		int apex_soa = p->type == T_SOA && name_equal(p->owner, p->apex);
+		int store = 1;
 		if (p->final_soa)
 			return fail(p, "records after the final SOA", NULL);
-		if (!p->soa_seen && !(p->type == T_SOA && at_apex))
+		if (!p->soa_seen && !apex_soa)
 			return fail(p, "transfer does not start with the zone's SOA", NULL);
 		if (name_in_zone(p->owner, p->apex) < 0) {
 			char t[NAME_TEXT_MAX];
@@ -300,20 +332,51 @@ static int record_start(struct xfr_parser *p)
 		}
 		if (d->flags & RRT_META)
 			return fail(p, "meta type in the answer section", NULL);
-		if (p->type == T_SOA && at_apex) {
+		if (apex_soa) {
 			p->is_soa = 1;
 			p->soa_have = 0;
-			if (p->soa_seen) {
-				p->final_soa = 1;
-				p->soa_differs = 0;
+		}
+		if (!p->soa_seen) {
+			p->soa_role = SOA_FIRST;
+			p->soa_ttl = p->ttl;
+			store = p->mode == M_AXFR; /* IXFR: only once we know the form */
+		} else if (p->mode == M_IXFR_FIRST) {
+			if (apex_soa) { /* differences follow: this SOA is the old one */
+				p->mode = M_IXFR_DEL;
+				p->soa_role = SOA_DEL;
+				p->zb->op = ZB_DEL;
+				p->zb->seq = 1;
+				p->incremental = 1;
+			} else if (ixfr_is_axfr(p) == XFR_FAIL) {
+				return XFR_FAIL;
 			}
+		} else if (p->mode == M_IXFR_DEL && apex_soa) {
+			p->mode = M_IXFR_ADD;
+			p->soa_role = SOA_ADD;
+			p->zb->op = ZB_ADD;
+		} else if (p->mode == M_IXFR_ADD && apex_soa) {
+			if (p->cur_serial == p->serial) {
+				p->soa_role = SOA_FINAL;
+			} else { /* the next difference */
+				p->mode = M_IXFR_DEL;
+				p->soa_role = SOA_DEL;
+				p->zb->op = ZB_DEL;
+				p->zb->seq++;
+			}
+		} else if (p->mode == M_AXFR && apex_soa) {
+			p->soa_role = SOA_FINAL;
+		}
+		if (p->is_soa && p->soa_role == SOA_FINAL) {
+			p->final_soa = 1;
+			p->soa_differs = 0;
+			store = 0;
 		}
 		p->records++;
 		if (p->rclass != C_IN)
 			p->dropped_class++;
 		else if (p->strip_dnssec && (d->flags & RRT_DNSSEC))
 			p->dropped_dnssec++;
-		else if (!p->final_soa)
+		else if (store)
 			p->keep = 1;
 		if (p->keep && zb_begin(p->zb, p->owner, p->type, p->ttl) < 0)
 			return fail(p, "%s", p->zb->err);
@@ -324,18 +387,43 @@ static int record_start(struct xfr_parser *p)
 
 static int record_end(struct xfr_parser *p)
 {
+	char a[16], b[16];
 	if (p->keep && zb_end(p->zb) < 0)
 		return fail(p, "%s", p->zb->err);
-	if (p->is_soa) {
-		if (p->soa_have < 20)
-			return fail(p, "SOA RDATA too short", NULL);
-		if (!p->soa_seen) {
-			p->soa_seen = 1;
-			p->soa_len = p->soa_have;
-			p->serial = get32(p->soa + p->soa_have - 20);
-		} else if (p->soa_have != p->soa_len || p->soa_differs) {
-			return fail(p, "the final SOA differs from the first", NULL);
+	if (!p->is_soa)
+		return next_item(p);
+	if (p->soa_have < 20)
+		return fail(p, "SOA RDATA too short", NULL);
+	uint32_t serial = get32((p->soa_role == SOA_DEL || p->soa_role == SOA_ADD ? p->soa2 : p->soa) +
+				p->soa_have - 20);
+	switch (p->soa_role) {
+	case SOA_FIRST:
+		p->soa_seen = 1;
+		p->soa_len = p->soa_have;
+		p->serial = serial;
+		if (p->mode == M_IXFR_FIRST && serial_newer(p->have_serial, serial)) {
+			snprintf(a, sizeof(a), "%lu", (unsigned long)serial);
+			return fail(p, "primary offers serial %s, older than ours", a);
 		}
+		break;
+	case SOA_FINAL:
+		if (p->soa_have != p->soa_len || p->soa_differs)
+			return fail(p, "the final SOA differs from the first", NULL);
+		break;
+	case SOA_DEL: /* each difference starts where the last one ended */
+		if (serial != p->cur_serial) {
+			char w[48];
+			snprintf(a, sizeof(a), "%lu", (unsigned long)serial);
+			snprintf(b, sizeof(b), "%lu", (unsigned long)p->cur_serial);
+			snprintf(w, sizeof(w), "%s where %s", a, b);
+			return fail(p, "IXFR serial chain broken: a difference from %s was expected", w);
+		}
+		break;
+	case SOA_ADD:
+		if (!serial_newer(serial, p->cur_serial))
+			return fail(p, "IXFR difference does not move the serial forward", NULL);
+		p->cur_serial = serial;
+		break;
 	}
 	return next_item(p);
 }
@@ -562,4 +650,27 @@ size_t xfr_make_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *name
 	bld_u16(&b, type);
 	bld_u16(&b, C_IN);
 	return b.err ? 0 : b.len;
+}
+
+size_t xfr_make_ixfr_query(uint8_t *buf, size_t cap, uint16_t id, const struct zone *have)
+{
+	/* RFC 1995 3: the authority section holds the SOA we have. */
+	const struct zone_rrset *soa = zone_rrset(have, 0, T_SOA);
+	size_t n = xfr_make_query(buf, cap, id, have->apex, T_IXFR);
+	if (!n || !soa)
+		return 0;
+	struct builder b;
+	bld_init(&b, buf, cap);
+	b.len = n;
+	const uint8_t *rd = zone_rdata(have, soa);
+	bld_u16(&b, 0xC00C); /* the apex, as in the question */
+	bld_u16(&b, T_SOA);
+	bld_u16(&b, C_IN);
+	bld_u32(&b, soa->ttl);
+	bld_u16(&b, (uint16_t)rdata_len(rd));
+	bld_bytes(&b, rd + 2, rdata_len(rd));
+	if (b.err)
+		return 0;
+	put16(buf + 8, 1); /* NSCOUNT */
+	return b.len;
 }

@@ -7,7 +7,9 @@
  * seen, indexed by their offset, so that a compression pointer (which can
  * only point backwards, to a name already parsed) is resolved from them.
  * Those labels come from the names themselves, so they take at most as many
- * octets as the message's names; the index is reset with every message. */
+ * octets as the message's names; the index is reset with every message.
+ * The same parser reads IXFR answers (RFC 1995), whose differences go to the
+ * builder as deletions and additions to replay on the old version. */
 #ifndef ICBIND_XFR_H
 #define ICBIND_XFR_H
 
@@ -18,6 +20,7 @@
 #include "zonebuilder.h"
 
 enum { XFR_MORE = 0, XFR_DONE = 1, XFR_FAIL = -1 };
+enum { M_AXFR, M_IXFR_FIRST, M_IXFR_DEL, M_IXFR_ADD };
 
 struct xfr_label {
 	uint16_t off;   /* offset of the label in its message */
@@ -60,8 +63,19 @@ struct xfr_parser {
 	/* The first SOA's RDATA, to compare with the last (RFC 5936 2.2). */
 	uint8_t soa[2 * NAME_MAXLEN + 20];
 	uint16_t soa_len, soa_have;
-	int soa_seen, soa_differs;
-	uint32_t serial;
+	int soa_seen, soa_differs, soa_role;
+	uint32_t serial;     /* the first SOA's: the version being sent */
+	uint32_t soa_ttl;
+	uint8_t soa2[2 * NAME_MAXLEN + 20]; /* an SOA inside IXFR differences */
+
+	/* IXFR (RFC 1995): the form of the answer, as far as known. */
+	uint16_t qtype;
+	int mode;
+	uint32_t have_serial;  /* the version we asked from */
+	uint32_t cur_serial;   /* where the differences have got to */
+	int incremental;       /* differences, not a whole zone */
+	int uptodate;          /* just our own SOA: nothing to do */
+	unsigned rcode;        /* an error rcode the primary answered */
 
 	struct xfr_label *labels;
 	size_t n_labels, labels_cap;
@@ -77,6 +91,11 @@ void xfr_init(struct xfr_parser *p, const uint8_t *apex, uint16_t id, struct zon
 	      int strip_dnssec);
 void xfr_free(struct xfr_parser *p);
 
+/* Parse an IXFR answer instead (RFC 1995): have_serial is the version we
+ * hold, which the builder must be loaded with (zb_load).  The answer may
+ * be differences (p->incremental), a whole zone, or "current" (p->uptodate). */
+void xfr_set_ixfr(struct xfr_parser *p, uint32_t have_serial);
+
 /* Consume octets: XFR_MORE (want more), XFR_DONE (the final SOA and its
  * message are in; nothing more may follow) or XFR_FAIL (p->err says why). */
 int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len);
@@ -88,5 +107,9 @@ int xfr_end(struct xfr_parser *p);
 /* Write a query for (name, type, class IN) with id into buf; returns its
  * length or 0 if it does not fit. */
 size_t xfr_make_query(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *name, uint16_t type);
+
+/* An IXFR query for the version we have (its SOA goes in the authority
+ * section); 0 if it does not fit. */
+size_t xfr_make_ixfr_query(uint8_t *buf, size_t cap, uint16_t id, const struct zone *have);
 
 #endif

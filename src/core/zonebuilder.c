@@ -9,6 +9,9 @@
 
 #define NONE ((size_t)-1)
 
+/* After the key: type u16, TTL u32, op u8, seq u32, RDLENGTH u16. */
+#define REC_FIXED 13
+
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -36,6 +39,7 @@ void zb_init(struct zone_builder *b, const uint8_t *apex, size_t max_bytes)
 	b->apex_labels = name_labels(apex);
 	b->open = NONE;
 	b->max_bytes = max_bytes;
+	b->op = ZB_ADD;
 }
 
 void zb_free(struct zone_builder *b)
@@ -70,14 +74,16 @@ int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32
 		b->err = "record outside the zone";
 		return -1;
 	}
-	uint8_t hdr[2 + NAME_KEY_MAX + 8];
+	uint8_t hdr[2 + NAME_KEY_MAX + REC_FIXED];
 	size_t kl = name_key(owner, (unsigned)rel, hdr + 2);
 	put16(hdr, (uint16_t)kl);
 	put16(hdr + 2 + kl, type);
 	put32(hdr + 4 + kl, ttl);
-	put16(hdr + 8 + kl, 0);
+	hdr[8 + kl] = (uint8_t)b->op;
+	put32(hdr + 9 + kl, b->seq);
+	put16(hdr + 13 + kl, 0);
 	b->open = b->len;
-	if (put(b, hdr, kl + 10) < 0) {
+	if (put(b, hdr, kl + 2 + REC_FIXED) < 0) {
 		b->len = b->open;
 		b->open = NONE;
 		return -1;
@@ -104,21 +110,31 @@ static const uint8_t *rec_rdata(const uint8_t *r, uint16_t *type, uint32_t *ttl,
 	*klen = kl;
 	*type = get16(r + 2 + kl);
 	*ttl = get32(r + 4 + kl);
-	*rdlen = get16(r + 8 + kl);
-	return r + 10 + kl;
+	*rdlen = get16(r + 13 + kl);
+	return r + 2 + REC_FIXED + kl;
+}
+
+static inline uint8_t rec_op(const uint8_t *r)
+{
+	return r[8 + get16(r)];
+}
+
+static inline uint32_t rec_seq(const uint8_t *r)
+{
+	return get32(r + 9 + get16(r));
 }
 
 int zb_end(struct zone_builder *b)
 {
 	uint8_t *r = b->buf + b->open;
 	size_t kl = get16(r);
-	size_t rdlen = b->len - b->open - 10 - kl;
+	size_t rdlen = b->len - b->open - 2 - REC_FIXED - kl;
 	if (rdlen > 65535) {
 		b->err = "RDATA longer than 65535 octets";
 		goto fail;
 	}
-	put16(r + 8 + kl, (uint16_t)rdlen);
-	if (rrtype_check(rrtype_get(get16(r + 2 + kl)), r + 10 + kl, rdlen) < 0) {
+	put16(r + 13 + kl, (uint16_t)rdlen);
+	if (rrtype_check(rrtype_get(get16(r + 2 + kl)), r + 2 + REC_FIXED + kl, rdlen) < 0) {
 		b->err = "RDATA does not match its type";
 		goto fail;
 	}
@@ -134,12 +150,32 @@ fail:
 	return -1;
 }
 
+static void load_one(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		     const uint8_t *rd, size_t len)
+{
+	struct zone_builder *b = ctx;
+	if (b->err)
+		return;
+	if (zb_begin(b, owner, type, ttl) < 0 || zb_rdata(b, rd, len) < 0 || zb_end(b) < 0)
+		b->err = b->err ? b->err : "out of memory";
+}
+
+int zb_load(struct zone_builder *b, const struct zone *z)
+{
+	b->op = ZB_OLD;
+	b->seq = 0;
+	b->err = NULL;
+	zone_walk(z, load_one, b);
+	b->op = ZB_ADD;
+	return b->err ? -1 : 0;
+}
+
 /* qsort has no context argument: the buffer being sorted is passed here. */
 static const uint8_t *sort_buf;
 
-static int rec_cmp(const void *pa, const void *pb)
+/* Same owner, type and RDATA (the TTL is no part of an RR's identity). */
+static int rr_cmp(const uint8_t *a, const uint8_t *b)
 {
-	const uint8_t *a = sort_buf + *(const uint32_t *)pa, *b = sort_buf + *(const uint32_t *)pb;
 	size_t al = get16(a), bl = get16(b);
 	int c = memcmp(a + 2, b + 2, al < bl ? al : bl);
 	if (c)
@@ -149,11 +185,25 @@ static int rec_cmp(const void *pa, const void *pb)
 	uint16_t at = get16(a + 2 + al), bt = get16(b + 2 + bl);
 	if (at != bt)
 		return at < bt ? -1 : 1;
-	size_t ar = get16(a + 8 + al), br = get16(b + 8 + bl);
-	c = memcmp(a + 10 + al, b + 10 + bl, ar < br ? ar : br);
+	size_t ar = get16(a + 13 + al), br = get16(b + 13 + bl);
+	c = memcmp(a + 2 + REC_FIXED + al, b + 2 + REC_FIXED + bl, ar < br ? ar : br);
 	if (c)
 		return c;
 	return ar < br ? -1 : ar > br;
+}
+
+static int rec_cmp(const void *pa, const void *pb)
+{
+	const uint8_t *a = sort_buf + *(const uint32_t *)pa, *b = sort_buf + *(const uint32_t *)pb;
+	int c = rr_cmp(a, b);
+	if (c)
+		return c;
+	/* Then in the order the changes happened: the old zone, then each
+	 * difference's deletions before its additions (RFC 1995 4). */
+	uint32_t as = rec_seq(a), bs = rec_seq(b);
+	if (as != bs)
+		return as < bs ? -1 : 1;
+	return rec_op(a) < rec_op(b) ? -1 : rec_op(a) > rec_op(b);
 }
 
 struct layout {
@@ -209,15 +259,44 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 	size_t cur_klen = 0;
 	struct zone_rrset *rs = NULL;
 	const uint8_t *prev_rd = NULL;
-	size_t prev_rdlen = 0;
 
-	for (size_t i = 0; i < b->n; i++) {
+	for (size_t i = 0, j; i < b->n; i = j) {
 		const uint8_t *r = b->buf + b->idx[i];
 		uint16_t type;
 		uint32_t ttl;
 		size_t rdlen, klen;
 		const uint8_t *rd = rec_rdata(r, &type, &ttl, &rdlen, &klen);
 		const uint8_t *key = r + 2;
+
+		/* All copies of one RR, in the order they came: replay them.
+		 * The old zone holds it, a difference deletes or adds it;
+		 * an AXFR just adds it, perhaps twice (RFC 2181 5). */
+		int present = 0;
+		for (j = i; j < b->n && (j == i || rr_cmp(r, b->buf + b->idx[j]) == 0); j++) {
+			const uint8_t *x = b->buf + b->idx[j];
+			uint32_t xttl = get32(x + 4 + get16(x));
+			switch (rec_op(x)) {
+			case ZB_OLD:
+				if (b->ignore_old)
+					break;
+				present = 1;
+				ttl = xttl;
+				break;
+			case ZB_DEL:
+				if (!present) {
+					b->err = "IXFR deletes a record that is not in the zone";
+					return -1;
+				}
+				present = 0;
+				break;
+			default:
+				ttl = present && rec_seq(x) == 0 && ttl < xttl ? ttl : xttl;
+				present = 1;
+				break;
+			}
+		}
+		if (!present)
+			continue;
 
 		if (!cur_key || klen != cur_klen || memcmp(key, cur_key, klen) != 0) {
 			/* A new owner: add the ancestors missing between the
@@ -279,8 +358,6 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			rs->rdata = (uint32_t)l->data_len;
 			n->n_rrsets++;
 			prev_rd = NULL;
-		} else if (prev_rd && prev_rdlen == rdlen && memcmp(prev_rd, rd, rdlen) == 0) {
-			continue; /* a duplicate RR: RFC 2181 section 5 */
 		}
 		if (rs->count == UINT16_MAX)
 			return -1;
@@ -293,7 +370,6 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			return -1;
 		rs->count++;
 		prev_rd = rd;
-		prev_rdlen = rdlen;
 	}
 	return 0;
 }

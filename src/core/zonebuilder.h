@@ -23,7 +23,14 @@ struct zone_builder {
 	size_t open;        /* offset of the record being written, or SIZE_MAX */
 	size_t max_bytes;   /* 0: no limit */
 	const char *err;    /* why the last call failed */
+	/* For IXFR (RFC 1995): each record is part of the old zone, or a
+	 * deletion or addition of difference number seq. */
+	uint8_t op;         /* of the records zb_begin() starts */
+	uint32_t seq;
+	int ignore_old;     /* the answer was a whole zone after all */
 };
+
+enum { ZB_OLD = 0, ZB_DEL = 1, ZB_ADD = 2 };
 
 void zb_init(struct zone_builder *b, const uint8_t *apex, size_t max_bytes);
 void zb_free(struct zone_builder *b);
@@ -36,6 +43,9 @@ int zb_rdata(struct zone_builder *b, const void *p, size_t n);
 int zb_end(struct zone_builder *b);
 /* Forget the open record. */
 void zb_cancel(struct zone_builder *b);
+
+/* Start from the records of an existing version (for IXFR). */
+int zb_load(struct zone_builder *b, const struct zone *z);
 
 /* Build the zone; the builder is empty afterwards.  0 or -1 (b->err). */
 int zb_finish(struct zone_builder *b, struct zone **out);

@@ -468,9 +468,175 @@ static void hostile(void)
 	}
 }
 
+/* ---- IXFR (RFC 1995) ------------------------------------------------ */
+
+/* The zone v5: SOA 5, www A 192.0.2.1, old TXT "x". */
+static struct zone *zone_v5(void)
+{
+	struct msg m;
+	char e[256];
+	(void)e;
+	uint8_t apex[NAME_MAXLEN], s[1100];
+	const uint8_t a4[4] = { 192, 0, 2, 1 };
+	m_header(&m, 0x1234, 0x8400, 4);
+	m_soa(&m, 5, 1);
+	m_rr(&m, "\3www\xC0\x0C", 6, T_A, C_IN, a4, 4, 4);
+	m_rr(&m, "\3old\xC0\x0C", 6, T_TXT, C_IN, "\1x", 2, 2);
+	m_soa(&m, 5, 0);
+	s[0] = (uint8_t)(m.n >> 8);
+	s[1] = (uint8_t)m.n;
+	memcpy(s + 2, m.b, m.n);
+	name_from_text("example.com", apex);
+	struct zone *z;
+	struct xfr_parser *p = malloc(sizeof(*p));
+	run(s, m.n + 2, apex, 0, 0, &z, p);
+	free(p);
+	return z;
+}
+
+/* Apply an IXFR answer to v5; returns the XFR_* code, the new zone's
+ * records in got (if any) and the parser's verdicts. */
+static int ixfr(const struct msg *m, struct lines *got, char *err, int *incremental, int *uptodate)
+{
+	uint8_t apex[NAME_MAXLEN], s[1100];
+	struct zone *old = zone_v5(), *z = NULL;
+	name_from_text("example.com", apex);
+	s[0] = (uint8_t)(m->n >> 8);
+	s[1] = (uint8_t)m->n;
+	memcpy(s + 2, m->b, m->n);
+	struct zone_builder zb;
+	struct xfr_parser *p = malloc(sizeof(*p));
+	zb_init(&zb, apex, 0);
+	CHECK_EQ(zb_load(&zb, old), 0);
+	xfr_init(p, apex, 0x1234, &zb, 0);
+	xfr_set_ixfr(p, old->serial);
+	int rc = XFR_MORE;
+	for (size_t i = 0; i < m->n + 2 && rc == XFR_MORE; i++) /* one octet at a time */
+		rc = xfr_feed(p, s + i, 1);
+	if (rc == XFR_MORE)
+		rc = xfr_end(p);
+	if (rc == XFR_DONE && !p->uptodate && zb_finish(&zb, &z) < 0) {
+		snprintf(p->err, sizeof(p->err), "%s", zb.err);
+		rc = XFR_FAIL;
+	}
+	snprintf(err, 256, "%s", p->err);
+	*incremental = p->incremental;
+	*uptodate = p->uptodate;
+	if (z) {
+		dump(z, got);
+		zone_free(z);
+	}
+	zb_free(&zb);
+	xfr_free(p);
+	free(p);
+	zone_free(old);
+	return rc;
+}
+
+static int has(const struct lines *l, const char *prefix)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], prefix, strlen(prefix)) == 0)
+			return 1;
+	return 0;
+}
+
+static void ixfr_tests(void)
+{
+	struct msg m;
+	struct lines got = { 0 };
+	char e[256];
+	int inc, cur;
+	const uint8_t a4[4] = { 192, 0, 2, 1 }, b4[4] = { 192, 0, 2, 2 };
+
+	/* Two differences: 5->6 deletes old TXT, adds new A; 6->7 changes
+	 * www's address. */
+	m_header(&m, 0x1234, 0x8400, 10);
+	m_soa(&m, 7, 1);
+	m_soa(&m, 5, 0);
+	m_rr(&m, "\3old\xC0\x0C", 6, T_TXT, C_IN, "\1x", 2, 2);
+	m_soa(&m, 6, 0);
+	m_rr(&m, "\3new\xC0\x0C", 6, T_A, C_IN, b4, 4, 4);
+	m_soa(&m, 6, 0);
+	m_rr(&m, "\3www\xC0\x0C", 6, T_A, C_IN, a4, 4, 4);
+	m_soa(&m, 7, 0);
+	m_rr(&m, "\3www\xC0\x0C", 6, T_A, C_IN, b4, 4, 4);
+	m_soa(&m, 7, 0);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_DONE);
+	CHECK(inc && !cur);
+	CHECK_EQ(got.n, 3);
+	CHECK(has(&got, "example.com. 3600 6 "));
+	CHECK(has(&got, "www.example.com. 300 1 C0000202"));
+	CHECK(has(&got, "new.example.com. 300 1 C0000202"));
+	CHECK(!has(&got, "old.example.com."));
+	CHECK(!has(&got, "www.example.com. 300 1 C0000201"));
+	lines_free(&got);
+
+	/* Up to date: just our SOA. */
+	m_header(&m, 0x1234, 0x8400, 1);
+	m_soa(&m, 5, 1);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_DONE);
+	CHECK(cur);
+	CHECK_EQ(got.n, 0);
+
+	/* A whole zone instead of differences: the old one is not kept. */
+	m_header(&m, 0x1234, 0x8400, 3);
+	m_soa(&m, 8, 1);
+	m_rr(&m, "\3abc\xC0\x0C", 6, T_A, C_IN, a4, 4, 4);
+	m_soa(&m, 8, 0);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_DONE);
+	CHECK(!inc && !cur);
+	CHECK_EQ(got.n, 2);
+	CHECK(has(&got, "abc.example.com."));
+	CHECK(!has(&got, "www.example.com."));
+	lines_free(&got);
+
+	/* A deletion of something not there. */
+	m_header(&m, 0x1234, 0x8400, 5);
+	m_soa(&m, 6, 1);
+	m_soa(&m, 5, 0);
+	m_rr(&m, "\3www\xC0\x0C", 6, T_A, C_IN, b4, 4, 4);
+	m_soa(&m, 6, 0);
+	m_soa(&m, 6, 0);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_FAIL);
+	CHECK(strstr(e, "deletes a record that is not in the zone") != NULL);
+
+	/* A broken serial chain, a difference from another version. */
+	m_header(&m, 0x1234, 0x8400, 4);
+	m_soa(&m, 7, 1);
+	m_soa(&m, 4, 0);
+	m_soa(&m, 7, 0);
+	m_soa(&m, 7, 0);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_FAIL);
+	CHECK(strstr(e, "serial chain broken") != NULL);
+	m_header(&m, 0x1234, 0x8400, 7);
+	m_soa(&m, 8, 1);
+	m_soa(&m, 5, 0);
+	m_soa(&m, 6, 0);
+	m_soa(&m, 7, 0); /* 6 expected */
+	m_soa(&m, 8, 0);
+	m_soa(&m, 8, 0);
+	m_soa(&m, 8, 0);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_FAIL);
+	CHECK(strstr(e, "serial chain broken") != NULL);
+
+	/* An older serial offered; a final SOA that is not the first. */
+	m_header(&m, 0x1234, 0x8400, 1);
+	m_soa(&m, 4, 1);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_FAIL);
+	CHECK(strstr(e, "older than ours") != NULL);
+	m_header(&m, 0x1234, 0x8400, 4);
+	m_soa(&m, 6, 1);
+	m_soa(&m, 5, 0);
+	m_soa(&m, 6, 0);
+	m_soa(&m, 9, 0);
+	CHECK_EQ(ixfr(&m, &got, e, &inc, &cur), XFR_FAIL);
+}
+
 void test_xfr(void);
 void test_xfr(void)
 {
+	ixfr_tests();
 	capture("example", "example.com");
 	capture("signed", "signed.example");
 	capture("nsec3", "nsec3.example");

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include "../../core/name.h"
+#include "../../core/tsig.h"
 
 /* An address with a port, as written "ADDR[@PORT]". */
 struct cfg_addr {
@@ -28,14 +29,38 @@ struct cfg_prefix {
 #define CFG_MAX_PRIMARIES 8
 #define CFG_MAX_ACL       16
 
+/* A TSIG key ("key:" section). */
+struct cfg_key {
+	struct tsig_key key;        /* name (wire, lower case), algorithm, secret */
+	char text[NAME_TEXT_MAX];   /* the name as written, for messages */
+	unsigned line;
+};
+
+#define CFG_NO_KEY (-1)
+
+/* A hash index from names to positions in an array (zones, keys), so that
+ * lookups stay fast with thousands of zones.  Private to config.c: add
+ * zones with cfg_add_zone() and it stays in step with the array. */
+struct cfg_index_slot;
+struct cfg_index {
+	struct cfg_index_slot *slot; /* open addressing, linear probing */
+	size_t size;                 /* slots: 0 or a power of two */
+	size_t n;                    /* entries: array[0..n) are indexed */
+};
+
 struct cfg_zone {
 	uint8_t name[NAME_MAXLEN];  /* wire format, lower case */
 	char text[NAME_TEXT_MAX];   /* presentation form, no final dot except the root */
 	struct cfg_addr primary[CFG_MAX_PRIMARIES];
+	int primary_key[CFG_MAX_PRIMARIES];  /* index into cfg.keys, or CFG_NO_KEY */
 	size_t n_primary;
 	struct cfg_prefix allow_notify[CFG_MAX_ACL]; /* empty: the primaries */
+	int allow_notify_key[CFG_MAX_ACL];   /* index into cfg.keys, or CFG_NO_KEY */
 	size_t n_allow_notify;
 	int strip_dnssec;           /* drop RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY... */
+	int request_ixfr;           /* ask for IXFR (default yes) */
+	/* Bounds on the SOA timers, seconds (NSD's names). */
+	uint32_t min_refresh, max_refresh, min_retry, max_retry, min_expire, max_expire;
 	unsigned line;              /* where it was defined, for messages */
 };
 
@@ -49,13 +74,23 @@ struct cfg {
 	unsigned verbosity;         /* 0 errors, 1 notices (default), 2 info, 3 debug */
 	int foreground;
 	char pidfile[256];
+	unsigned xfr_concurrency;   /* SOA checks and transfers under way at once */
+	char data_dir[256];         /* persistence of zone versions; empty: none */
 	struct cfg_zone *zones;     /* heap array */
 	size_t n_zones;
+	struct cfg_key *keys;       /* heap array */
+	size_t n_keys;
+	struct cfg_index zone_index; /* zones by name (cfg_find_zone) */
+	struct cfg_index key_index;  /* keys by name (cfg_find_key) */
 };
 
 /* Defaults for everything. */
 void cfg_init(struct cfg *c);
+/* Frees the zones, the keys (secrets wiped) and the indexes. */
 void cfg_free(struct cfg *c);
+/* A zone with the defaults: nothing but request_ixfr = 1, the timer
+ * bounds of docs/configuration.md and every key CFG_NO_KEY. */
+void cfg_zone_init(struct cfg_zone *z);
 
 /* Parse the configuration file at path into c (zones are appended).
  * Returns 0, or -1 after writing "path:line: what is wrong" into err. */
@@ -73,9 +108,18 @@ const char *cfg_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
 /* The zone with this (lower-case wire) name, or NULL. */
 const struct cfg_zone *cfg_find_zone(const struct cfg *c, const uint8_t *name);
-/* Append a copy of z to c->zones; -1 when out of memory. */
+/* The index in c->keys of the key with this wire name (any case), or
+ * CFG_NO_KEY. */
+int cfg_find_key(const struct cfg *c, const uint8_t *name);
+/* Append a copy of z to c->zones (and to the index); -1 when out of
+ * memory. */
 int cfg_add_zone(struct cfg *c, const struct cfg_zone *z);
 /* Set z->name and z->text from the presentation form s; 0 or a name_err. */
 int cfg_zone_name(struct cfg_zone *z, const char *s);
+
+/* Decode base64 (RFC 4648 section 4: padded, no blanks, pad bits zero)
+ * into out.  Returns the length, -1 when s is not base64, -2 when it
+ * decodes to more than cap octets. */
+int cfg_base64_decode(const char *s, uint8_t *out, size_t cap);
 
 #endif

@@ -103,15 +103,38 @@ static int open_socket(struct xfrin *x, int type, io_fn fn, uint32_t events)
 
 /* ---- the transfer (AXFR over TCP) ---------------------------------- */
 
+static void start_transfer(struct xfrin *x, int ixfr);
+
+/* An IXFR that could not be used: a full transfer from the same primary. */
+static int ixfr_fallback(struct xfrin *x, const char *why)
+{
+	if (!x->ixfr)
+		return 0;
+	log_msg(LOG_NOTICE_, "zone %s: IXFR from %s failed: %s; trying AXFR", zname(x), x->peer, why);
+	op_end(x);
+	start_transfer(x, 0);
+	return 1;
+}
+
 static void xfr_finished(struct xfrin *x)
 {
 	struct zone *z = NULL;
 	struct xfr_parser *xp = x->xp;
-	if (zb_finish(x->zb, &z) < 0) {
-		op_failed(x, "transfer", x->zb->err);
+	const struct zone *cur = x->cz->current;
+	if (xp->uptodate) {
+		log_msg(LOG_INFO_, "zone %s: serial %lu is current at %s (IXFR)", zname(x),
+			(unsigned long)xp->serial, x->peer);
+		op_end(x);
+		refresh_xfr_done(&x->r, loop_clock(), 1, cur->refresh, cur->retry, cur->expire);
+		x->cz->expired = 0;
+		schedule(x);
 		return;
 	}
-	const struct zone *cur = x->cz->current;
+	if (zb_finish(x->zb, &z) < 0) {
+		if (!ixfr_fallback(x, x->zb->err))
+			op_failed(x, "transfer", x->zb->err);
+		return;
+	}
 	if (cur && !serial_newer(z->serial, cur->serial)) {
 		log_msg(LOG_NOTICE_,
 			"zone %s: transfer from %s has serial %lu, not newer than the %lu served: kept the served one",
@@ -129,10 +152,11 @@ static void xfr_finished(struct xfrin *x)
 	if (xp->dropped_dnssec)
 		log_msg(LOG_NOTICE_, "zone %s: signed zone served unsigned (strip-dnssec): dropped %lu DNSSEC records",
 			zname(x), xp->dropped_dnssec);
+	const char *how = xp->incremental ? "IXFR" : x->ixfr ? "AXFR (the IXFR answer was the whole zone)" : "AXFR";
 	struct zone *old = catalog_publish(x->cz, z);
 	log_msg(LOG_NOTICE_,
-		"zone %s: loaded serial %lu from %s by AXFR: %lu records, %zu bytes, %llu ms",
-		zname(x), (unsigned long)z->serial, x->peer, (unsigned long)z->n_records, z->bytes,
+		"zone %s: loaded serial %lu from %s by %s: %lu records, %zu bytes, %llu ms",
+		zname(x), (unsigned long)z->serial, x->peer, how, (unsigned long)z->n_records, z->bytes,
 		(unsigned long long)(loop_clock() - x->started));
 	if (old)
 		zone_free(old);
@@ -179,7 +203,10 @@ static void xfr_io(struct loop *l, struct io *io, uint32_t events)
 		}
 		int rc = n == 0 ? xfr_end(x->xp) : xfr_feed(x->xp, x->srv->buf, (size_t)n);
 		if (rc == XFR_FAIL) {
-			op_failed(x, "transfer", x->xp->err);
+			/* A broken connection is the primary's trouble, not
+			 * IXFR's; a refusal or bad differences get an AXFR. */
+			if (n == 0 || !ixfr_fallback(x, x->xp->err))
+				op_failed(x, "transfer", x->xp->err);
 			return;
 		}
 		if (rc == XFR_DONE) {
@@ -190,10 +217,12 @@ static void xfr_io(struct loop *l, struct io *io, uint32_t events)
 	}
 }
 
-static void start_transfer(struct xfrin *x)
+static void start_transfer(struct xfrin *x, int ixfr)
 {
+	const struct zone *cur = x->cz->current;
 	x->op = RA_TRANSFER;
 	x->connected = 0;
+	x->ixfr = ixfr && cur && x->cfg->request_ixfr;
 	x->zb = malloc(sizeof(*x->zb));
 	x->xp = malloc(sizeof(*x->xp));
 	if (!x->zb || !x->xp) {
@@ -206,12 +235,23 @@ static void start_transfer(struct xfrin *x)
 		return;
 	}
 	xfr_init(x->xp, x->cz->apex, x->id, x->zb, x->cfg->strip_dnssec);
-	size_t n = xfr_make_query(x->query + 2, sizeof(x->query) - 2, x->id, x->cz->apex, T_AXFR);
+	size_t n;
+	if (x->ixfr) {
+		/* The differences apply to the version we serve. */
+		if (zb_load(x->zb, cur) < 0) {
+			op_failed(x, "transfer", x->zb->err);
+			return;
+		}
+		xfr_set_ixfr(x->xp, cur->serial);
+		n = xfr_make_ixfr_query(x->query + 2, sizeof(x->query) - 2, x->id, cur);
+	} else {
+		n = xfr_make_query(x->query + 2, sizeof(x->query) - 2, x->id, x->cz->apex, T_AXFR);
+	}
 	x->query[0] = (uint8_t)(n >> 8);
 	x->query[1] = (uint8_t)n;
 	x->qlen = n + 2;
 	x->qsent = 0;
-	log_msg(LOG_INFO_, "zone %s: AXFR from %s", zname(x), x->peer);
+	log_msg(LOG_INFO_, "zone %s: %s from %s", zname(x), x->ixfr ? "IXFR" : "AXFR", x->peer);
 }
 
 /* ---- the SOA check (UDP) ------------------------------------------- */
@@ -243,7 +283,7 @@ static void soa_io(struct loop *l, struct io *io, uint32_t events)
 		if (act == RA_TRANSFER) {
 			log_msg(LOG_INFO_, "zone %s: %s has serial %lu, newer than %lu", zname(x),
 				x->peer, (unsigned long)serial, (unsigned long)have);
-			start_transfer(x);
+			start_transfer(x, 1);
 			return;
 		}
 		if (serial != have)
@@ -288,7 +328,7 @@ static void tick(struct loop *l, struct timer *t)
 		start_soa(x);
 		return;
 	case RA_TRANSFER:
-		start_transfer(x);
+		start_transfer(x, 1);
 		return;
 	}
 	schedule(x);

@@ -22,6 +22,7 @@ struct xfrin {
 	struct io io;          /* the socket of the check or transfer, fd -1 if none */
 	int op;                /* RA_QUERY_SOA or RA_TRANSFER while busy */
 	int connected;
+	int ixfr;              /* this transfer asked for IXFR */
 	uint16_t id;
 	unsigned primary;
 	uint8_t query[2 + 512];
