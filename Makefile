@@ -10,10 +10,13 @@ CFLAGS  += $(WARN) $(OPT) $(DEFS)
 
 CORE_SRC  := $(wildcard src/core/*.c)
 POSIX_SRC := $(wildcard src/platform/posix/*.c)
+# The core's HMAC (src/core/hmac.h) on the host: OpenSSL's libcrypto.
+HMAC_SRC  := src/platform/posix/hmac_openssl.c
+LIBS      := -lcrypto
 HDRS      := $(wildcard src/core/*.h src/platform/posix/*.h tests/unit/*.h)
 CORE_TESTS  := tests/unit/test_main.c tests/unit/test_name.c tests/unit/test_wire.c \
                tests/unit/test_zone.c tests/unit/test_xfr.c tests/unit/test_answer.c \
-               tests/unit/testzone.c
+               tests/unit/test_refresh.c tests/unit/test_tsig.c tests/unit/testzone.c
 POSIX_TESTS := tests/unit/test_posix_main.c tests/unit/test_config.c
 
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -24,29 +27,29 @@ all: build/icbind
 
 build/icbind: $(CORE_SRC) $(POSIX_SRC) $(HDRS)
 	@mkdir -p build
-	$(CC) $(CFLAGS) -o $@ $(CORE_SRC) $(POSIX_SRC)
+	$(CC) $(CFLAGS) -o $@ $(CORE_SRC) $(POSIX_SRC) $(LIBS)
 
 build/asan/icbind: $(CORE_SRC) $(POSIX_SRC) $(HDRS)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(CORE_SRC) $(POSIX_SRC)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(CORE_SRC) $(POSIX_SRC) $(LIBS)
 
 asan: build/asan/icbind
 
-build/test-core: $(CORE_SRC) $(CORE_TESTS) $(HDRS)
+build/test-core: $(CORE_SRC) $(HMAC_SRC) $(CORE_TESTS) $(HDRS)
 	@mkdir -p build
-	$(CC) $(CFLAGS) -Isrc -o $@ $(CORE_SRC) $(CORE_TESTS)
+	$(CC) $(CFLAGS) -Isrc -o $@ $(CORE_SRC) $(HMAC_SRC) $(CORE_TESTS) $(LIBS)
 
 build/test-posix: $(CORE_SRC) $(POSIX_SRC) $(POSIX_TESTS) $(HDRS)
 	@mkdir -p build
-	$(CC) $(CFLAGS) -Isrc -o $@ $(CORE_SRC) $(filter-out %/main.c,$(POSIX_SRC)) $(POSIX_TESTS)
+	$(CC) $(CFLAGS) -Isrc -o $@ $(CORE_SRC) $(filter-out %/main.c,$(POSIX_SRC)) $(POSIX_TESTS) $(LIBS)
 
-build/asan/test-core: $(CORE_SRC) $(CORE_TESTS) $(HDRS)
+build/asan/test-core: $(CORE_SRC) $(HMAC_SRC) $(CORE_TESTS) $(HDRS)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $(CORE_SRC) $(CORE_TESTS)
+	$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $(CORE_SRC) $(HMAC_SRC) $(CORE_TESTS) $(LIBS)
 
 build/asan/test-posix: $(CORE_SRC) $(POSIX_SRC) $(POSIX_TESTS) $(HDRS)
 	@mkdir -p build/asan
-	$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $(CORE_SRC) $(filter-out %/main.c,$(POSIX_SRC)) $(POSIX_TESTS)
+	$(CC) $(CFLAGS) $(SAN) -Isrc -o $@ $(CORE_SRC) $(filter-out %/main.c,$(POSIX_SRC)) $(POSIX_TESTS) $(LIBS)
 
 unit: build/test-core build/test-posix
 	build/test-core

@@ -10,8 +10,39 @@
 #define FIRST_BACKOFF 2u  /* seconds, doubling, before a first version */
 #define MAX_BACKOFF 300u
 
-void refresh_init(struct refresh *r, unsigned n_primary, uint64_t now)
+static uint32_t clamp(uint32_t v, uint32_t lo, uint32_t hi)
 {
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* A delay of `seconds`, shortened by up to a tenth at random so that zones
+ * loaded together do not all come due together. */
+static uint64_t jittered(struct refresh *r, uint32_t seconds)
+{
+	uint64_t ms = (uint64_t)seconds * MS;
+	uint32_t span = (uint32_t)(ms / 10 > 0xFFFFFFFFu ? 0xFFFFFFFFu : ms / 10);
+	r->rng ^= r->rng << 13;
+	r->rng ^= r->rng >> 17;
+	r->rng ^= r->rng << 5;
+	return span ? ms - r->rng % span : ms;
+}
+
+void refresh_bounds(struct refresh *r, uint32_t min_refresh, uint32_t max_refresh,
+		    uint32_t min_retry, uint32_t max_retry, uint32_t min_expire,
+		    uint32_t max_expire)
+{
+	r->min_refresh = min_refresh;
+	r->max_refresh = max_refresh;
+	r->min_retry = min_retry;
+	r->max_retry = max_retry;
+	r->min_expire = min_expire;
+	r->max_expire = max_expire;
+}
+
+void refresh_init(struct refresh *r, unsigned n_primary, uint64_t now, uint32_t seed)
+{
+	r->rng = seed ? seed : 0x9E3779B9u;
+	refresh_bounds(r, 1, 86400, 1, 86400, 1, 2419200);
 	r->busy = r->loaded = r->pending = 0;
 	r->next = now;
 	r->expire_at = 0;
@@ -20,6 +51,17 @@ void refresh_init(struct refresh *r, unsigned n_primary, uint64_t now)
 	r->n_primary = n_primary;
 	r->primary = 0;
 	r->tried = 0;
+}
+
+void refresh_restore(struct refresh *r, uint64_t now, uint32_t refresh, uint32_t retry,
+		     uint32_t expire, uint64_t remaining_ms)
+{
+	r->refresh = clamp(refresh, r->min_refresh, r->max_refresh);
+	r->retry = clamp(retry, r->min_retry, r->max_retry);
+	r->expire = clamp(expire, r->min_expire, r->max_expire);
+	r->loaded = 1;
+	r->expire_at = now + remaining_ms;
+	r->next = now;
 }
 
 int refresh_poll(struct refresh *r, uint64_t now)
@@ -64,7 +106,7 @@ static void failed(struct refresh *r, uint64_t now)
 	r->tried = 0;
 	r->primary = (r->primary + 1) % r->n_primary;
 	if (r->loaded) {
-		r->next = now + (uint64_t)r->retry * MS;
+		r->next = now + jittered(r, r->retry);
 	} else {
 		r->next = now + (uint64_t)r->backoff * MS;
 		r->backoff = r->backoff * 2 > MAX_BACKOFF ? MAX_BACKOFF : r->backoff * 2;
@@ -76,7 +118,7 @@ static void succeeded(struct refresh *r, uint64_t now)
 	r->busy = 0;
 	r->tried = 0;
 	r->expire_at = now + (uint64_t)r->expire * MS;
-	r->next = r->pending ? now : now + (uint64_t)r->refresh * MS;
+	r->next = r->pending ? now : now + jittered(r, r->refresh);
 	r->pending = 0;
 }
 
@@ -100,9 +142,9 @@ void refresh_xfr_done(struct refresh *r, uint64_t now, int ok, uint32_t refresh,
 		failed(r, now);
 		return;
 	}
-	r->refresh = refresh;
-	r->retry = retry;
-	r->expire = expire;
+	r->refresh = clamp(refresh, r->min_refresh, r->max_refresh);
+	r->retry = clamp(retry, r->min_retry, r->max_retry);
+	r->expire = clamp(expire, r->min_expire, r->max_expire);
 	r->loaded = 1;
 	r->backoff = FIRST_BACKOFF;
 	succeeded(r, now);

@@ -22,9 +22,27 @@ struct refresh {
 	unsigned n_primary;
 	unsigned primary;    /* the primary to use now */
 	unsigned tried;      /* primaries tried in this round */
+	/* Operator bounds on the SOA timers (seconds). */
+	uint32_t min_refresh, max_refresh, min_retry, max_retry, min_expire, max_expire;
+	uint32_t rng;        /* xorshift state for the jitter */
 };
 
-void refresh_init(struct refresh *r, unsigned n_primary, uint64_t now);
+/* seed: any non-zero number, different per zone, to spread the checks. */
+void refresh_init(struct refresh *r, unsigned n_primary, uint64_t now, uint32_t seed);
+void refresh_bounds(struct refresh *r, uint32_t min_refresh, uint32_t max_refresh,
+		    uint32_t min_retry, uint32_t max_retry, uint32_t min_expire,
+		    uint32_t max_expire);
+
+/* Would refresh_poll() start something now? */
+static inline int refresh_due(const struct refresh *r, uint64_t now)
+{
+	return !r->busy && now >= r->next && r->n_primary > 0;
+}
+
+/* A version kept from an earlier run is served: it expires after
+ * remaining_ms; check the primary at once. */
+void refresh_restore(struct refresh *r, uint64_t now, uint32_t refresh, uint32_t retry,
+		     uint32_t expire, uint64_t remaining_ms);
 
 /* What to start now, if anything. */
 int refresh_poll(struct refresh *r, uint64_t now);

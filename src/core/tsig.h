@@ -38,12 +38,24 @@ struct tsig_key {
 	enum hmac_alg alg;
 	uint8_t secret[TSIG_MAX_SECRET];
 	size_t secret_len;
+	/* Local policy on truncated MACs (RFC 8945 5.2.4): the shortest MAC
+	 * accepted.  0 accepts every truncation 5.2.2.1 permits (at least 10
+	 * octets and half the hash); a longer one, up to the hash length,
+	 * turns shorter MACs into BADTRUNC. */
+	uint16_t min_mac_len;
 };
 
 /* "hmac-sha256" (case-insensitive) to the algorithm, HMAC_NONE if unknown. */
 enum hmac_alg tsig_alg_from_text(const char *s);
 const char *tsig_alg_text(enum hmac_alg alg);
 const char *tsig_strerror(int status);
+/* The algorithm's name as it stands in a TSIG RR (RFC 8945 6), wire form,
+ * lower case ("hmac-md5.sig-alg.reg.int." for HMAC_MD5); NULL if unknown. */
+const uint8_t *tsig_alg_name(enum hmac_alg alg);
+/* And back, case-insensitively; HMAC_NONE if unknown. */
+enum hmac_alg tsig_alg_from_name(const uint8_t *name);
+/* Text of a TSIG error field (16 "BADSIG" ...), for r->error on TSIG_EPEER. */
+const char *tsig_rcode_text(uint16_t error);
 
 /* A TSIG RR as found in a message. */
 struct tsig_rr {
@@ -63,6 +75,12 @@ struct tsig_rr {
  * name. 0 or TSIG_EFORMERR. */
 int tsig_rr_parse(const uint8_t *owner, const uint8_t *rdata, size_t len, struct tsig_rr *out);
 
+/* Find the TSIG RR of a whole message: TSIG_OK with *out and *start (its
+ * offset, where the digested part of the message ends), TSIG_UNSIGNED if
+ * there is none, TSIG_EFORMERR if the message is malformed or a TSIG is
+ * anywhere but last in the additional section (RFC 8945 5.2). */
+int tsig_find(const uint8_t *msg, size_t len, struct tsig_rr *out, size_t *start);
+
 /* Sign the message msg[0..*len) in place: append a TSIG RR and add one to
  * ARCOUNT.  For a response, req_mac is the request's MAC (RFC 8945 5.3);
  * error is the TSIG error to send (0, or BADSIG etc.: then unsigned as the
@@ -72,9 +90,29 @@ int tsig_sign(const struct tsig_key *k, uint8_t *msg, size_t *len, size_t cap, u
 	      const uint8_t *req_mac, size_t req_mac_len, uint16_t error, uint8_t *mac_out,
 	      size_t *mac_out_len);
 
+/* BADTIME answer as RFC 8945 5.2.3 wants it: signed with the request MAC,
+ * Time Signed = the client's time (req_time, from its TSIG), Other Data =
+ * our time now.  (tsig_sign with error BADTIME puts now in both.)  Same
+ * returns as tsig_sign. */
+int tsig_sign_badtime(const struct tsig_key *k, uint8_t *msg, size_t *len, size_t cap,
+		      uint64_t now, uint64_t req_time, const uint8_t *req_mac,
+		      size_t req_mac_len, uint8_t *mac_out, size_t *mac_out_len);
+
+/* Unsigned error answer (RFC 8945 5.3.2) to a request whose key or
+ * algorithm we do not know: the TSIG RR repeats the request's key and
+ * algorithm names (req, from tsig_find or tsig_verify), MAC empty.
+ * error is BADKEY or BADSIG.  0, or -1 if it does not fit in cap. */
+int tsig_sign_error(const struct tsig_rr *req, uint8_t *msg, size_t *len, size_t cap,
+		    uint64_t now, uint16_t error);
+
 /* Verify the TSIG of a whole message against keys (the one named in the
  * TSIG is used).  On TSIG_OK, *used is the key and mac/mac_len the MAC
- * (for signing the reply).  r receives the TSIG RR when there is one. */
+ * (for signing the reply).  r receives the TSIG RR when there is one.
+ * *used is set whenever the key is known, whatever the outcome (BADTIME
+ * and BADTRUNC answers are signed with it), NULL otherwise.  Checks in the order of RFC 8945 5.2: key, MAC,
+ * time, truncation policy; a MAC of the wrong size (5.2.2.1) is
+ * TSIG_EFORMERR; an unsigned error answer (MAC size 0, error set) or a
+ * verified one with error set is TSIG_EPEER. */
 int tsig_verify(const uint8_t *msg, size_t len, const struct tsig_key *keys, size_t n_keys,
 		uint64_t now, const uint8_t *req_mac, size_t req_mac_len, struct tsig_rr *r,
 		const struct tsig_key **used);
@@ -92,13 +130,15 @@ struct tsig_stream {
 	unsigned messages;
 	int last_signed;
 	int status;
+	uint16_t id;                 /* the current message's ID (= original ID) */
 };
 
 /* req_mac: the MAC of our signed request. */
 int tsig_stream_init(struct tsig_stream *s, const struct tsig_key *k, const uint8_t *req_mac,
 		     size_t req_mac_len);
 void tsig_stream_free(struct tsig_stream *s);
-/* A message starts: its 12-octet header as received. */
+/* A message starts: its 12-octet header as received.  Its ID is digested
+ * as the original ID: a TSIG whose original ID differs fails (BADSIG). */
 int tsig_stream_begin(struct tsig_stream *s, const uint8_t *hdr);
 /* Message octets after the header (never the TSIG RR's). */
 void tsig_stream_data(struct tsig_stream *s, const uint8_t *p, size_t n);

@@ -7,6 +7,7 @@
 
 #include "rrtype.h"
 #include "serial.h"
+#include "tsig.h"
 #include "wire.h"
 
 enum { S_LEN, S_HDR, S_QNAME, S_QFIX, S_OWNER, S_RRFIX, S_RDATA, S_DONE, S_FAIL };
@@ -48,6 +49,12 @@ void xfr_set_ixfr(struct xfr_parser *p, uint32_t have_serial)
 	p->qtype = T_IXFR;
 	p->mode = M_IXFR_FIRST;
 	p->have_serial = p->cur_serial = have_serial;
+}
+
+void xfr_set_tsig(struct xfr_parser *p, struct tsig_stream *ts, uint64_t now)
+{
+	p->ts = ts;
+	p->now = now;
 }
 
 void xfr_free(struct xfr_parser *p)
@@ -235,10 +242,29 @@ static int next_item(struct xfr_parser *p)
 	if (p->left) {
 		p->state = p->section == 0 ? S_QNAME : S_OWNER;
 		name_start(p);
+		/* The last record of a message may be its TSIG, whose octets
+		 * are not part of the digest: hold them until its type shows. */
+		p->withhold = p->ts && p->section == 3 && p->left == 1;
+		p->held_len = 0;
 		return XFR_MORE;
 	}
 	if (p->msg_pos != p->msg_len)
 		return fail(p, "octets after the last record: the counts do not match", NULL);
+	if (p->rcode) {
+		if (p->have_tsig && p->tsig.error)
+			return fail(p, "primary answered %s", tsig_rcode_text(p->tsig.error));
+		return fail(p, "primary answered %s", rcode_name(p->rcode));
+	}
+	if (p->ts) {
+		int st = tsig_stream_end(p->ts, p->have_tsig ? &p->tsig : NULL, p->now);
+		if (st < 0 && st != TSIG_EPEER)
+			return fail(p, "TSIG: %s", tsig_strerror(st));
+		if (st == TSIG_EPEER)
+			return fail(p, "primary answered TSIG error %s", tsig_rcode_text(p->tsig.error));
+		if (p->final_soa && tsig_stream_finish(p->ts) != TSIG_OK)
+			return fail(p, "TSIG: the last message is not signed", NULL);
+	}
+	p->have_tsig = 0;
 	/* RFC 1995 4: a lone SOA with our serial says we are current. */
 	if (p->mode == M_IXFR_FIRST && p->soa_seen && p->serial == p->have_serial)
 		p->uptodate = p->final_soa = 1;
@@ -265,12 +291,17 @@ static int header(struct xfr_parser *p)
 		return fail(p, "response with an opcode other than QUERY", NULL);
 	if (flags & 0x0200)
 		return fail(p, "truncated response (TC set)", NULL);
-	if (flags & 0xF) {
-		p->rcode = flags & 0xF;
-		return fail(p, "primary answered %s", rcode_name(flags & 0xF));
-	}
 	for (int i = 0; i < 4; i++)
 		p->counts[i] = get16(h + 4 + 2 * i);
+	if (flags & 0xF) {
+		/* Read on to the end, for a TSIG error (BADKEY, BADSIG...)
+		 * that says more; records of an error answer are not data. */
+		p->rcode = flags & 0xF;
+		if (!p->ts || p->counts[1] || p->counts[2])
+			return fail(p, "primary answered %s", rcode_name(flags & 0xF));
+	}
+	if (p->ts && tsig_stream_begin(p->ts, h) < 0)
+		return fail(p, "TSIG: out of memory", NULL);
 	if (p->counts[0] > 1)
 		return fail(p, "more than one question", NULL);
 	/* A fresh message: compression pointers only reach inside it. */
@@ -309,6 +340,7 @@ static int record_start(struct xfr_parser *p)
 	p->rclass = get16(p->fix + 2);
 	p->ttl = get32(p->fix + 4);
 	p->rd_left = get16(p->fix + 8);
+	p->rdlen = p->rd_left;
 	/* RFC 2181 8: a TTL with the top bit set is taken as zero. */
 	if (p->ttl & 0x80000000u)
 		p->ttl = 0;
@@ -317,6 +349,17 @@ static int record_start(struct xfr_parser *p)
 	p->field = 0;
 	p->fix_left = 0;
 	p->in_name = R_START;
+	p->is_tsig = 0;
+	if (p->withhold) {
+		if (p->type == T_TSIG) {
+			p->is_tsig = 1; /* keep holding: its RDATA is read at the end */
+		} else {
+			tsig_stream_data(p->ts, p->held, p->held_len);
+			p->withhold = 0;
+		}
+	} else if (p->type == T_TSIG) {
+		return fail(p, "TSIG record that is not the last one", NULL);
+	}
 	if (p->section == 1) {
 		const struct rrtype *d = rrtype_get(p->type);
 		int apex_soa = p->type == T_SOA && name_equal(p->owner, p->apex);
@@ -390,6 +433,14 @@ static int record_end(struct xfr_parser *p)
 	char a[16], b[16];
 	if (p->keep && zb_end(p->zb) < 0)
 		return fail(p, "%s", p->zb->err);
+	if (p->is_tsig) {
+		size_t rdlen = get16(p->held + p->held_len - p->rdlen - 2);
+		if (rdlen != p->rdlen ||
+		    tsig_rr_parse(p->owner, p->held + p->held_len - rdlen, rdlen, &p->tsig) < 0)
+			return fail(p, "malformed TSIG record", NULL);
+		p->have_tsig = 1;
+		p->withhold = 0;
+	}
 	if (!p->is_soa)
 		return next_item(p);
 	if (p->soa_have < 20)
@@ -477,6 +528,19 @@ static int field_end(struct xfr_parser *p)
 
 /* ---- the driver ---------------------------------------------------- */
 
+/* How many octets the next step takes at most. */
+static size_t step_size(const struct xfr_parser *p)
+{
+	switch (p->state) {
+	case S_HDR: return 12 - p->have;
+	case S_QFIX: return 4 - p->have;
+	case S_RRFIX: return 10 - p->have;
+	case S_RDATA:
+		return p->in_name == R_START ? 0 : p->in_name == R_RAW ? p->fix_left : 1;
+	default: return 1;
+	}
+}
+
 static int gather(struct xfr_parser *p, const uint8_t *d, size_t avail, unsigned need, size_t *used)
 {
 	size_t n = need - p->have;
@@ -519,9 +583,25 @@ int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len)
 			avail = p->msg_len - p->msg_pos;
 		if (avail == 0)
 			return fail(p, "record runs past the end of the message", NULL);
+		/* Every octet of a message after its header goes to the TSIG
+		 * digest before it is parsed, but those of a possible TSIG
+		 * record, held back until record_start() knows its type. */
+		if (p->ts && p->state != S_HDR) {
+			size_t n = step_size(p);
+			n = n < avail ? n : avail;
+			if (!p->withhold) {
+				tsig_stream_data(p->ts, data + i, n);
+			} else {
+				if (p->held_len + n > sizeof(p->held))
+					return fail(p, "TSIG record too long", NULL);
+				memcpy(p->held + p->held_len, data + i, n);
+				p->held_len += n;
+			}
+		}
 		int rc = XFR_MORE;
 		switch (p->state) {
 		case S_HDR:
+			/* the header goes to the digest in header() */
 			if (gather(p, data + i, avail, 12, &used))
 				rc = header(p);
 			break;

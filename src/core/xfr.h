@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "name.h"
+#include "tsig.h"
 #include "zonebuilder.h"
 
 enum { XFR_MORE = 0, XFR_DONE = 1, XFR_FAIL = -1 };
@@ -82,6 +83,16 @@ struct xfr_parser {
 	uint8_t *pool;
 	size_t pool_len, pool_cap;
 
+	/* TSIG (RFC 8945 5.3.1): the stream verifier, and the last record of
+	 * each message held back until it shows whether it is the TSIG. */
+	struct tsig_stream *ts;
+	uint64_t now;
+	int withhold, is_tsig, have_tsig;
+	uint16_t rdlen;
+	uint8_t held[NAME_MAXLEN + 10 + 2 * NAME_MAXLEN + 100];
+	size_t held_len;
+	struct tsig_rr tsig;
+
 	unsigned long msgs, records, dropped_class, dropped_dnssec;
 	unsigned long long bytes;
 	char err[256];
@@ -90,6 +101,10 @@ struct xfr_parser {
 void xfr_init(struct xfr_parser *p, const uint8_t *apex, uint16_t id, struct zone_builder *zb,
 	      int strip_dnssec);
 void xfr_free(struct xfr_parser *p);
+
+/* Verify every message with this stream verifier (set up with our signed
+ * request's MAC); now is the wall-clock time in seconds. */
+void xfr_set_tsig(struct xfr_parser *p, struct tsig_stream *ts, uint64_t now);
 
 /* Parse an IXFR answer instead (RFC 1995): have_serial is the version we
  * hold, which the builder must be loaded with (zb_load).  The answer may

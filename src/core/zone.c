@@ -11,6 +11,49 @@ void zone_free(struct zone *z)
 	free(z); /* one block: see zone_builder_finish() */
 }
 
+int zone_adopt(struct zone *z, size_t len)
+{
+	size_t hdr = (sizeof(struct zone) + 7) & ~(size_t)7;
+	if (len < hdr || z->bytes != len || z->n_nodes == 0)
+		return -1;
+	size_t nsz = (size_t)z->n_nodes * sizeof(struct zone_node);
+	size_t rsz = (size_t)z->n_rrsets * sizeof(struct zone_rrset);
+	if (z->n_nodes > len / sizeof(struct zone_node) ||
+	    z->n_rrsets > len / sizeof(struct zone_rrset) || hdr + nsz + rsz > len)
+		return -1;
+	uint8_t *blk = (uint8_t *)z;
+	size_t dlen = len - hdr - nsz - rsz;
+	z->nodes = (const struct zone_node *)(const void *)(blk + hdr);
+	z->rrsets = (const struct zone_rrset *)(const void *)(blk + hdr + nsz);
+	z->data = blk + hdr + nsz + rsz;
+	if (name_check(z->apex, sizeof(z->apex)) != z->apex_len)
+		return -1;
+	/* Every node, RRset and RDATA inside the block, parents first. */
+	uint32_t records = 0;
+	for (uint32_t i = 0; i < z->n_nodes; i++) {
+		const struct zone_node *n = &z->nodes[i];
+		if (n->key > dlen || dlen - n->key < 2 ||
+		    dlen - n->key - 2 < (size_t)((z->data[n->key] << 8) | z->data[n->key + 1]) ||
+		    (i > 0 && n->parent >= i) || n->rrsets > z->n_rrsets ||
+		    z->n_rrsets - n->rrsets < n->n_rrsets)
+			return -1;
+		for (uint16_t r = 0; r < n->n_rrsets; r++) {
+			const struct zone_rrset *rs = &z->rrsets[n->rrsets + r];
+			size_t off = rs->rdata;
+			for (uint16_t k = 0; k < rs->count; k++) {
+				if (off > dlen || dlen - off < 2)
+					return -1;
+				size_t l = (size_t)((z->data[off] << 8) | z->data[off + 1]);
+				if (dlen - off - 2 < l)
+					return -1;
+				off += 2 + l;
+			}
+			records += rs->count;
+		}
+	}
+	return records == z->n_records && zone_rrset(z, 0, 6 /* SOA */) ? 0 : -1;
+}
+
 static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
 	int c = memcmp(a, b, al < bl ? al : bl);

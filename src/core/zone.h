@@ -52,6 +52,12 @@ struct zone {
 
 void zone_free(struct zone *z);
 
+/* A zone version is one block of z->bytes octets that holds no pointer
+ * except the three below: it can be written out as it is.  zone_adopt()
+ * takes such a block back (read from a file), checks that every offset in
+ * it stays inside it and sets the pointers; -1 if it is not a sound zone. */
+int zone_adopt(struct zone *z, size_t len);
+
 static inline const uint8_t *zone_key(const struct zone *z, uint32_t node, size_t *len)
 {
 	const uint8_t *p = z->data + z->nodes[node].key;

@@ -11,6 +11,8 @@ void test_wire(void);
 void test_zone(void);
 void test_xfr(void);
 void test_answer(void);
+void test_refresh(void);
+void test_tsig(void);
 
 /* Test data lives in tests/data; the path is relative to the repository
  * unless TEST_DATA_DIR says otherwise. */
@@ -28,6 +30,8 @@ int main(void)
 	test_zone();
 	test_xfr();
 	test_answer();
+	test_refresh();
+	test_tsig();
 	printf("core: %u passed, %u failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 /* The zone store and builder. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/rrtype.h"
@@ -94,6 +95,33 @@ void test_zone(void)
 		int c = memcmp(a, b, al < bl ? al : bl);
 		CHECK(c < 0 || (c == 0 && al < bl));
 		CHECK(z->nodes[i].parent < i);
+	}
+	/* The block can be copied elsewhere (a file) and taken back. */
+	{
+		struct zone *copy = malloc(z->bytes);
+		memcpy(copy, z, z->bytes);
+		copy->nodes = NULL;
+		copy->rrsets = NULL;
+		copy->data = NULL;
+		CHECK_EQ(zone_adopt(copy, z->bytes), 0);
+		n = 0;
+		CHECK(copy->n_nodes == z->n_nodes && memcmp(copy->data, z->data, 16) == 0);
+		uint8_t k1[NAME_MAXLEN], k2[NAME_MAXLEN];
+		for (uint32_t i = 0; i < z->n_nodes; i++) {
+			zone_node_name(z, i, k1);
+			zone_node_name(copy, i, k2);
+			CHECK(name_equal(k1, k2));
+		}
+		CHECK_EQ(zone_adopt(copy, z->bytes - 1), -1);   /* truncated */
+		struct zone_node *bad = (struct zone_node *)(void *)((uint8_t *)copy +
+			((uint8_t *)z->nodes - (uint8_t *)z));
+		uint32_t save = bad[1].key;
+		bad[1].key = 0x7FFFFFFF;                            /* out of the block */
+		CHECK_EQ(zone_adopt(copy, z->bytes), -1);
+		bad[1].key = save;
+		bad[2].parent = 5;                                  /* a parent after its child */
+		CHECK_EQ(zone_adopt(copy, z->bytes), -1);
+		free(copy);
 	}
 	zone_free(z);
 

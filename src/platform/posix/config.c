@@ -8,16 +8,29 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #if defined(__GNUC__)
 #define CFG_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define CFG_PRINTF(f, a)
 #endif
+
+/* Bounds on the SOA timers (docs/configuration.md, NSD's defaults). */
+#define CFG_MIN_REFRESH 1
+#define CFG_MAX_REFRESH 86400
+#define CFG_MIN_RETRY   1
+#define CFG_MAX_RETRY   86400
+#define CFG_MIN_EXPIRE  1
+#define CFG_MAX_EXPIRE  2419200
+
+static void index_free(struct cfg_index *x);
 
 void cfg_init(struct cfg *c)
 {
@@ -27,6 +40,31 @@ void cfg_init(struct cfg *c)
 	c->tcp_idle_timeout = 10;
 	c->xfr_timeout = 30;
 	c->verbosity = 1;
+	c->xfr_concurrency = 16;
+}
+
+void cfg_zone_init(struct cfg_zone *z)
+{
+	memset(z, 0, sizeof *z);
+	for (size_t i = 0; i < CFG_MAX_PRIMARIES; i++)
+		z->primary_key[i] = CFG_NO_KEY;
+	for (size_t i = 0; i < CFG_MAX_ACL; i++)
+		z->allow_notify_key[i] = CFG_NO_KEY;
+	z->request_ixfr = 1;
+	z->min_refresh = CFG_MIN_REFRESH;
+	z->max_refresh = CFG_MAX_REFRESH;
+	z->min_retry = CFG_MIN_RETRY;
+	z->max_retry = CFG_MAX_RETRY;
+	z->min_expire = CFG_MIN_EXPIRE;
+	z->max_expire = CFG_MAX_EXPIRE;
+}
+
+/* memset() that the compiler may not drop as a dead store. */
+static void wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+	while (n--)
+		*v++ = 0;
 }
 
 void cfg_free(struct cfg *c)
@@ -34,6 +72,13 @@ void cfg_free(struct cfg *c)
 	free(c->zones);
 	c->zones = NULL;
 	c->n_zones = 0;
+	if (c->keys)
+		wipe(c->keys, c->n_keys * sizeof *c->keys);
+	free(c->keys);
+	c->keys = NULL;
+	c->n_keys = 0;
+	index_free(&c->zone_index);
+	index_free(&c->key_index);
 }
 
 /* Decimal digits only (no sign, no blanks, which strtoul would allow).
@@ -41,16 +86,20 @@ void cfg_free(struct cfg *c)
 static int parse_num(const char *s, unsigned long hi, unsigned long *out)
 {
 	unsigned long v = 0;
+	int over = 0;
 	if (*s == '\0')
 		return -1;
 	for (; *s; s++) {
+		unsigned long d;
 		if (*s < '0' || *s > '9')
 			return -1;
-		if (v > hi)
-			continue; /* keep checking the syntax, the range is lost */
-		v = v * 10 + (unsigned long)(*s - '0');
+		d = (unsigned long)(*s - '0');
+		if (over || d > hi || v > (hi - d) / 10)
+			over = 1; /* keep checking the syntax, the range is lost */
+		else
+			v = v * 10 + d;
 	}
-	if (v > hi)
+	if (over)
 		return -2;
 	*out = v;
 	return 0;
@@ -184,27 +233,210 @@ const char *cfg_addr_str(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
+/* The name index.  A slot holds a hash and the array position plus one (0:
+ * empty); at most half the slots are used, so probes stay short. */
+struct cfg_index_slot {
+	uint32_t hash;
+	uint32_t id;
+};
+
+static void index_free(struct cfg_index *x)
+{
+	free(x->slot);
+	x->slot = NULL;
+	x->size = 0;
+	x->n = 0;
+}
+
+static void index_put(struct cfg_index *x, uint32_t hash, uint32_t id)
+{
+	size_t mask = x->size - 1, j = hash & mask;
+	while (x->slot[j].id)
+		j = (j + 1) & mask;
+	x->slot[j].hash = hash;
+	x->slot[j].id = id;
+}
+
+/* Index array position i under hash; -1 when out of memory. */
+static int index_add(struct cfg_index *x, uint32_t hash, size_t i)
+{
+	if (i >= UINT32_MAX)
+		return -1;
+	if ((x->n + 1) * 2 > x->size) {
+		struct cfg_index old = *x;
+		x->size = old.size ? 2 * old.size : 16;
+		x->slot = calloc(x->size, sizeof *x->slot);
+		if (!x->slot) {
+			*x = old;
+			return -1;
+		}
+		for (size_t j = 0; j < old.size; j++)
+			if (old.slot[j].id)
+				index_put(x, old.slot[j].hash, old.slot[j].id);
+		free(old.slot);
+	}
+	index_put(x, hash, (uint32_t)(i + 1));
+	x->n++;
+	return 0;
+}
+
+/* The first position under hash for which eq(ctx, position) holds, or
+ * SIZE_MAX. */
+static size_t index_find(const struct cfg_index *x, uint32_t hash,
+			 int (*eq)(const void *ctx, size_t i), const void *ctx)
+{
+	if (x->size == 0)
+		return SIZE_MAX;
+	size_t mask = x->size - 1;
+	for (size_t j = hash & mask; x->slot[j].id; j = (j + 1) & mask)
+		if (x->slot[j].hash == hash && eq(ctx, x->slot[j].id - 1))
+			return x->slot[j].id - 1;
+	return SIZE_MAX;
+}
+
+/* FNV-1a over octets, with ASCII letters folded to lower case if fold. */
+static uint32_t hash_bytes(const uint8_t *p, size_t n, int fold)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = p[i];
+		if (fold && b >= 'A' && b <= 'Z')
+			b = (uint8_t)(b + ('a' - 'A'));
+		h = (h ^ b) * 16777619u;
+	}
+	return h;
+}
+
+static uint32_t hash_name(const uint8_t *name)
+{
+	return hash_bytes(name, name_len(name), 1);
+}
+
+struct name_in {
+	const struct cfg *c;
+	const uint8_t *name;
+};
+
+static int zone_is(const void *ctx, size_t i)
+{
+	const struct name_in *q = ctx;
+	return i < q->c->n_zones && name_equal(q->c->zones[i].name, q->name);
+}
+
+static int key_is(const void *ctx, size_t i)
+{
+	const struct name_in *q = ctx;
+	return i < q->c->n_keys && name_equal(q->c->keys[i].key.name, q->name);
+}
+
 const struct cfg_zone *cfg_find_zone(const struct cfg *c, const uint8_t *name)
 {
+	struct name_in q = { c, name };
+	/* The index covers the array unless someone grew it by hand. */
+	if (c->zone_index.n == c->n_zones) {
+		size_t i = index_find(&c->zone_index, hash_name(name), zone_is, &q);
+		return i == SIZE_MAX ? NULL : &c->zones[i];
+	}
 	for (size_t i = 0; i < c->n_zones; i++)
 		if (name_equal(c->zones[i].name, name))
 			return &c->zones[i];
 	return NULL;
 }
 
+int cfg_find_key(const struct cfg *c, const uint8_t *name)
+{
+	struct name_in q = { c, name };
+	if (c->key_index.n == c->n_keys) {
+		size_t i = index_find(&c->key_index, hash_name(name), key_is, &q);
+		return i == SIZE_MAX ? CFG_NO_KEY : (int)i;
+	}
+	for (size_t i = 0; i < c->n_keys; i++)
+		if (name_equal(c->keys[i].key.name, name))
+			return (int)i;
+	return CFG_NO_KEY;
+}
+
+/* Bring an index up to array[0..n), rebuilding it if the array changed
+ * behind its back. */
+static int index_sync(struct cfg_index *x, size_t n,
+		      const uint8_t *(*name_at)(const struct cfg *, size_t), const struct cfg *c)
+{
+	if (x->n > n)
+		index_free(x);
+	while (x->n < n)
+		if (index_add(x, hash_name(name_at(c, x->n)), x->n) < 0)
+			return -1;
+	return 0;
+}
+
+static const uint8_t *zone_name_at(const struct cfg *c, size_t i)
+{
+	return c->zones[i].name;
+}
+
+static const uint8_t *key_name_at(const struct cfg *c, size_t i)
+{
+	return c->keys[i].key.name;
+}
+
+/* The capacity of the heap arrays is implied by the count: 4, then each
+ * power of two.  Makes room for element n; -1 when out of memory. */
+static int grow(void **arr, size_t n, size_t size)
+{
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+		size_t cap = n ? 2 * n : 4;
+		void *na;
+		if (cap > SIZE_MAX / size)
+			return -1;
+		na = realloc(*arr, cap * size);
+		if (!na)
+			return -1;
+		*arr = na;
+	}
+	return 0;
+}
+
 int cfg_add_zone(struct cfg *c, const struct cfg_zone *z)
 {
 	size_t n = c->n_zones;
-	/* The capacity is implied by the count: 4, then each power of two. */
-	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
-		size_t cap = n ? 2 * n : 4;
-		struct cfg_zone *nz = realloc(c->zones, cap * sizeof *nz);
-		if (!nz)
-			return -1;
-		c->zones = nz;
-	}
+	void *arr = c->zones;
+	if (index_sync(&c->zone_index, n, zone_name_at, c) < 0)
+		return -1;
+	if (grow(&arr, n, sizeof *c->zones) < 0)
+		return -1;
+	c->zones = arr;
+	if (index_add(&c->zone_index, hash_name(z->name), n) < 0)
+		return -1;
 	c->zones[n] = *z;
 	c->n_zones = n + 1;
+	return 0;
+}
+
+static int add_key(struct cfg *c, const struct cfg_key *k)
+{
+	size_t n = c->n_keys;
+	void *arr = c->keys;
+	if (n >= INT_MAX || index_sync(&c->key_index, n, key_name_at, c) < 0)
+		return -1;
+	if (grow(&arr, n, sizeof *c->keys) < 0)
+		return -1;
+	c->keys = arr;
+	if (index_add(&c->key_index, hash_name(k->key.name), n) < 0)
+		return -1;
+	c->keys[n] = *k;
+	c->n_keys = n + 1;
+	return 0;
+}
+
+/* The presentation form of a wire name, without the final dot except for
+ * the root. */
+static int name_text(const uint8_t *name, char *out, size_t len)
+{
+	int rc = name_to_text(name, out, len);
+	if (rc < 0)
+		return NAME_ETEXT;
+	if (rc > 1)
+		out[rc - 1] = '\0';
 	return 0;
 }
 
@@ -214,25 +446,129 @@ int cfg_zone_name(struct cfg_zone *z, const char *s)
 	if (rc < 0)
 		return rc;
 	name_lower(z->name);
-	rc = name_to_text(z->name, z->text, sizeof z->text);
-	if (rc < 0)
-		return NAME_ETEXT;
-	if (rc > 1)
-		z->text[rc - 1] = '\0'; /* drop the final dot, keep "." */
-	return 0;
+	return name_text(z->name, z->text, sizeof z->text);
 }
 
-/* The file parser.  The zone being read is kept here and appended to the
- * configuration only once its section is complete. */
+static int b64_value(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+int cfg_base64_decode(const char *s, uint8_t *out, size_t cap)
+{
+	size_t len = strlen(s), n = 0;
+
+	if (len == 0 || len % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 4) {
+		int v[4], pad = 0;
+		for (size_t j = 0; j < 4; j++) {
+			if (s[i + j] == '=' && i + 4 == len && j >= 2) {
+				v[j] = 0;
+				pad++;
+			} else if (pad) {
+				return -1; /* "=" followed by data: "ab=c" */
+			} else if ((v[j] = b64_value((unsigned char)s[i + j])) < 0) {
+				return -1;
+			}
+		}
+		/* The bits below the last whole octet must be zero (RFC 4648
+		 * 3.5), as NSD's b64_pton requires. */
+		if ((pad == 2 && (v[1] & 0x0f)) || (pad == 1 && (v[2] & 0x03)))
+			return -1;
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+			     (uint32_t)v[3];
+		for (int j = 0; j < 3 - pad; j++, n++)
+			if (n < cap)
+				out[n] = (uint8_t)(w >> (16 - 8 * j));
+	}
+	/* Too long only once the whole text is known to be base64. */
+	return n > cap || n > INT_MAX ? -2 : (int)n;
+}
+
+/* "hmac-sha256" to the algorithm (as tsig_alg_from_text, without needing
+ * the TSIG code here). */
+static enum hmac_alg alg_from_text(const char *s)
+{
+	static const struct {
+		const char *name;
+		enum hmac_alg alg;
+	} algs[] = {
+		{ "hmac-md5", HMAC_MD5 },       { "hmac-sha1", HMAC_SHA1 },
+		{ "hmac-sha224", HMAC_SHA224 }, { "hmac-sha256", HMAC_SHA256 },
+		{ "hmac-sha384", HMAC_SHA384 }, { "hmac-sha512", HMAC_SHA512 },
+	};
+	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+		if (strcasecmp(s, algs[i].name) == 0)
+			return algs[i].alg;
+	return HMAC_NONE;
+}
+
+/* The file parser.  The section being read is kept here and added to the
+ * configuration only once it is complete. */
+
+/* Zone settings a pattern may give (which ones it gave). */
+enum {
+	SET_STRIP = 1 << 0,
+	SET_IXFR = 1 << 1,
+	SET_MIN_REFRESH = 1 << 2,
+	SET_MAX_REFRESH = 1 << 3,
+	SET_MIN_RETRY = 1 << 4,
+	SET_MAX_RETRY = 1 << 5,
+	SET_MIN_EXPIRE = 1 << 6,
+	SET_MAX_EXPIRE = 1 << 7,
+};
+
+struct pattern {
+	char *name;
+	unsigned line;
+	unsigned set;               /* SET_ bits */
+	struct cfg_zone z;          /* its primaries, prefixes and settings */
+};
+
+/* A key name used in the file.  Until the end of the file, when keys are
+ * resolved, zones hold CFG_REF(i) for the i-th name used. */
+struct key_ref {
+	uint8_t name[NAME_MAXLEN];
+	char *text;                 /* as first written */
+	unsigned line;              /* where first used */
+	int key;
+};
+
+#define CFG_REF(i) (-2 - (int)(i))
+#define CFG_IS_REF(v) ((v) < CFG_NO_KEY)
+#define CFG_REF_INDEX(v) ((size_t)(-2 - (v)))
+
 struct parser {
 	struct cfg *c;
 	const char *path;
 	unsigned line;
 	char *err;
 	size_t errlen;
-	enum { SEC_NONE, SEC_SERVER, SEC_ZONE } sec;
-	struct cfg_zone zone;
-	int zone_named;
+	enum section { SEC_NONE, SEC_SERVER, SEC_ZONE, SEC_KEY, SEC_PATTERN } sec;
+	unsigned sec_line;
+	int named;                  /* the section's name was given */
+	struct cfg_zone zone;       /* SEC_ZONE */
+	struct cfg_key key;         /* SEC_KEY */
+	int key_alg, key_secret;    /* given */
+	struct pattern pat;         /* SEC_PATTERN */
+	struct pattern *pats;
+	size_t n_pats;
+	struct cfg_index pat_index;
+	struct key_ref *refs;
+	size_t n_refs;
+	struct cfg_index ref_index;
+	size_t first_zone;          /* the first zone of this file */
 };
 
 CFG_PRINTF(3, 4)
@@ -261,6 +597,33 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Split v in place into its blank-separated words; the count, or -1 when
+ * there are more than max (v is then unchanged). */
+static int split_words(char *v, char **w, int max)
+{
+	int n = 0;
+	const char *t = v;
+	for (;;) {
+		t += strspn(t, " \t");
+		if (*t == '\0')
+			break;
+		if (n++ == max)
+			return -1;
+		t += strcspn(t, " \t");
+	}
+	n = 0;
+	for (char *s = v;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		w[n++] = s;
+		s += strcspn(s, " \t");
+		if (*s)
+			*s++ = '\0';
+	}
+	return n;
+}
+
 static int get_num(struct parser *p, const char *v, unsigned lo, unsigned hi, unsigned *out)
 {
 	unsigned long n;
@@ -273,6 +636,18 @@ static int get_num(struct parser *p, const char *v, unsigned lo, unsigned hi, un
 	return 0;
 }
 
+static int get_u32(struct parser *p, const char *v, uint32_t *out)
+{
+	unsigned long n;
+	int rc = parse_num(v, UINT32_MAX, &n);
+	if (rc == -1)
+		return fail(p, "bad number '%s'", v);
+	if (rc < 0)
+		return fail(p, "value out of range 0..%lu", (unsigned long)UINT32_MAX);
+	*out = (uint32_t)n;
+	return 0;
+}
+
 static int get_bool(struct parser *p, const char *v, int *out)
 {
 	if (strcmp(v, "yes") == 0)
@@ -281,6 +656,14 @@ static int get_bool(struct parser *p, const char *v, int *out)
 		*out = 0;
 	else
 		return fail(p, "expected yes or no, not '%s'", v);
+	return 0;
+}
+
+static int get_path(struct parser *p, const char *k, const char *v, char *out, size_t size)
+{
+	if (strlen(v) >= size)
+		return fail(p, "%s path longer than %zu characters", k, size - 1);
+	memcpy(out, v, strlen(v) + 1);
 	return 0;
 }
 
@@ -306,24 +689,203 @@ static int server_key(struct parser *p, const char *k, const char *v)
 		return get_num(p, v, 1, 3600, &c->xfr_timeout);
 	if (strcmp(k, "verbosity") == 0)
 		return get_num(p, v, 0, 3, &c->verbosity);
-	if (strcmp(k, "pidfile") == 0) {
-		if (strlen(v) >= sizeof c->pidfile)
-			return fail(p, "pidfile path longer than %zu characters",
-				    sizeof c->pidfile - 1);
-		strcpy(c->pidfile, v);
-		return 0;
-	}
+	if (strcmp(k, "xfr-concurrency") == 0)
+		return get_num(p, v, 1, 1024, &c->xfr_concurrency);
+	if (strcmp(k, "pidfile") == 0)
+		return get_path(p, k, v, c->pidfile, sizeof c->pidfile);
+	if (strcmp(k, "data-dir") == 0)
+		return get_path(p, k, v, c->data_dir, sizeof c->data_dir);
 	return fail(p, "unknown key '%s' in server section", k);
 }
 
-static int zone_key(struct parser *p, const char *k, const char *v)
+struct ref_q {
+	const struct key_ref *refs;
+	const uint8_t *name;
+};
+
+static int ref_is(const void *ctx, size_t i)
+{
+	const struct ref_q *q = ctx;
+	return name_equal(q->refs[i].name, q->name);
+}
+
+/* The KEY word of "primary" and "allow-notify" (NULL: none) into *out:
+ * CFG_NO_KEY or a reference resolved at the end of the file. */
+static int key_ref(struct parser *p, const char *text, int *out)
+{
+	uint8_t name[NAME_MAXLEN];
+	struct key_ref *r;
+	uint32_t h;
+	size_t i;
+	int rc;
+
+	if (!text || strcmp(text, "NOKEY") == 0) {
+		*out = CFG_NO_KEY;
+		return 0;
+	}
+	rc = name_from_text(text, name);
+	if (rc < 0)
+		return fail(p, "bad key name '%s': %s", text, name_strerror(rc));
+	name_lower(name);
+	h = hash_name(name);
+	{
+		struct ref_q q = { p->refs, name };
+		i = index_find(&p->ref_index, h, ref_is, &q);
+	}
+	if (i == SIZE_MAX) {
+		void *arr = p->refs;
+		i = p->n_refs;
+		if (i >= (size_t)INT_MAX - 2 || grow(&arr, i, sizeof *p->refs) < 0)
+			return fail(p, "out of memory");
+		p->refs = arr;
+		r = &p->refs[i];
+		memcpy(r->name, name, (size_t)rc);
+		r->line = p->line;
+		r->key = CFG_NO_KEY;
+		r->text = strdup(text);
+		if (!r->text)
+			return fail(p, "out of memory");
+		p->n_refs++;
+		if (index_add(&p->ref_index, h, i) < 0)
+			return fail(p, "out of memory");
+	}
+	*out = CFG_REF(i);
+	return 0;
+}
+
+/* A key shared by zone and pattern sections: 1 when k is not one of
+ * them, else 0 or -1.  set records which settings were given. */
+static int zone_setting(struct parser *p, struct cfg_zone *z, unsigned *set, const char *k,
+			char *v)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		unsigned bit;
+	} timers[] = {
+		{ "min-refresh-time", offsetof(struct cfg_zone, min_refresh), SET_MIN_REFRESH },
+		{ "max-refresh-time", offsetof(struct cfg_zone, max_refresh), SET_MAX_REFRESH },
+		{ "min-retry-time", offsetof(struct cfg_zone, min_retry), SET_MIN_RETRY },
+		{ "max-retry-time", offsetof(struct cfg_zone, max_retry), SET_MAX_RETRY },
+		{ "min-expire-time", offsetof(struct cfg_zone, min_expire), SET_MIN_EXPIRE },
+		{ "max-expire-time", offsetof(struct cfg_zone, max_expire), SET_MAX_EXPIRE },
+	};
+	char *w[2];
+	int n;
+
+	if (strcmp(k, "primary") == 0) {
+		if (z->n_primary == CFG_MAX_PRIMARIES)
+			return fail(p, "too many primaries (at most %d)", CFG_MAX_PRIMARIES);
+		n = split_words(v, w, 2);
+		if (n < 1)
+			return fail(p, "expected ADDR[@PORT] [KEY], not '%s'", v);
+		if (cfg_parse_addr(w[0], 53, &z->primary[z->n_primary]) < 0)
+			return fail(p, "bad address '%s'", w[0]);
+		if (key_ref(p, n == 2 ? w[1] : NULL, &z->primary_key[z->n_primary]) < 0)
+			return -1;
+		z->n_primary++;
+		return 0;
+	}
+	if (strcmp(k, "allow-notify") == 0) {
+		if (z->n_allow_notify == CFG_MAX_ACL)
+			return fail(p, "too many allow-notify prefixes (at most %d)", CFG_MAX_ACL);
+		n = split_words(v, w, 2);
+		if (n < 1)
+			return fail(p, "expected ADDR[/LEN] [KEY], not '%s'", v);
+		if (cfg_parse_prefix(w[0], &z->allow_notify[z->n_allow_notify]) < 0)
+			return fail(p, "bad prefix '%s'", w[0]);
+		if (key_ref(p, n == 2 ? w[1] : NULL, &z->allow_notify_key[z->n_allow_notify]) < 0)
+			return -1;
+		z->n_allow_notify++;
+		return 0;
+	}
+	if (strcmp(k, "strip-dnssec") == 0) {
+		*set |= SET_STRIP;
+		return get_bool(p, v, &z->strip_dnssec);
+	}
+	if (strcmp(k, "request-ixfr") == 0) {
+		*set |= SET_IXFR;
+		return get_bool(p, v, &z->request_ixfr);
+	}
+	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
+		if (strcmp(k, timers[i].key) == 0) {
+			*set |= timers[i].bit;
+			return get_u32(p, v, (uint32_t *)(void *)((char *)z + timers[i].off));
+		}
+	}
+	return 1;
+}
+
+struct pat_q {
+	const struct pattern *pats;
+	const char *name;
+};
+
+static int pat_is(const void *ctx, size_t i)
+{
+	const struct pat_q *q = ctx;
+	return strcmp(q->pats[i].name, q->name) == 0;
+}
+
+static uint32_t hash_text(const char *s)
+{
+	return hash_bytes((const uint8_t *)s, strlen(s), 0);
+}
+
+/* Pattern names are compared exactly, as in NSD. */
+static const struct pattern *find_pattern(const struct parser *p, const char *name)
+{
+	struct pat_q q = { p->pats, name };
+	size_t i = index_find(&p->pat_index, hash_text(name), pat_is, &q);
+	return i == SIZE_MAX ? NULL : &p->pats[i];
+}
+
+/* "include-pattern": the pattern's lines as if written here. */
+static int apply_pattern(struct parser *p, struct cfg_zone *z, const struct pattern *pt)
+{
+	const struct cfg_zone *f = &pt->z;
+
+	if (z->n_primary + f->n_primary > CFG_MAX_PRIMARIES)
+		return fail(p, "too many primaries (at most %d)", CFG_MAX_PRIMARIES);
+	if (z->n_allow_notify + f->n_allow_notify > CFG_MAX_ACL)
+		return fail(p, "too many allow-notify prefixes (at most %d)", CFG_MAX_ACL);
+	memcpy(&z->primary[z->n_primary], f->primary, f->n_primary * sizeof f->primary[0]);
+	memcpy(&z->primary_key[z->n_primary], f->primary_key,
+	       f->n_primary * sizeof f->primary_key[0]);
+	z->n_primary += f->n_primary;
+	memcpy(&z->allow_notify[z->n_allow_notify], f->allow_notify,
+	       f->n_allow_notify * sizeof f->allow_notify[0]);
+	memcpy(&z->allow_notify_key[z->n_allow_notify], f->allow_notify_key,
+	       f->n_allow_notify * sizeof f->allow_notify_key[0]);
+	z->n_allow_notify += f->n_allow_notify;
+	if (pt->set & SET_STRIP)
+		z->strip_dnssec = f->strip_dnssec;
+	if (pt->set & SET_IXFR)
+		z->request_ixfr = f->request_ixfr;
+	if (pt->set & SET_MIN_REFRESH)
+		z->min_refresh = f->min_refresh;
+	if (pt->set & SET_MAX_REFRESH)
+		z->max_refresh = f->max_refresh;
+	if (pt->set & SET_MIN_RETRY)
+		z->min_retry = f->min_retry;
+	if (pt->set & SET_MAX_RETRY)
+		z->max_retry = f->max_retry;
+	if (pt->set & SET_MIN_EXPIRE)
+		z->min_expire = f->min_expire;
+	if (pt->set & SET_MAX_EXPIRE)
+		z->max_expire = f->max_expire;
+	return 0;
+}
+
+static int zone_key(struct parser *p, const char *k, char *v)
 {
 	struct cfg_zone *z = &p->zone;
+	unsigned set = 0;
+	int rc;
 
 	if (strcmp(k, "name") == 0) {
 		const struct cfg_zone *old;
-		int rc;
-		if (p->zone_named)
+		if (p->named)
 			return fail(p, "second name for zone '%s'", z->text);
 		rc = cfg_zone_name(z, v);
 		if (rc < 0)
@@ -331,43 +893,178 @@ static int zone_key(struct parser *p, const char *k, const char *v)
 		old = cfg_find_zone(p->c, z->name);
 		if (old)
 			return fail(p, "duplicate zone '%s' (first at line %u)", z->text, old->line);
-		p->zone_named = 1;
+		p->named = 1;
 		return 0;
 	}
-	if (strcmp(k, "primary") == 0) {
-		if (z->n_primary == CFG_MAX_PRIMARIES)
-			return fail(p, "too many primaries (at most %d)", CFG_MAX_PRIMARIES);
-		if (cfg_parse_addr(v, 53, &z->primary[z->n_primary]) < 0)
-			return fail(p, "bad address '%s'", v);
-		z->n_primary++;
-		return 0;
+	if (strcmp(k, "include-pattern") == 0) {
+		const struct pattern *pt = find_pattern(p, v);
+		if (!pt)
+			return fail(p, "unknown pattern '%s'", v);
+		return apply_pattern(p, z, pt);
 	}
-	if (strcmp(k, "allow-notify") == 0) {
-		if (z->n_allow_notify == CFG_MAX_ACL)
-			return fail(p, "too many allow-notify prefixes (at most %d)", CFG_MAX_ACL);
-		if (cfg_parse_prefix(v, &z->allow_notify[z->n_allow_notify]) < 0)
-			return fail(p, "bad prefix '%s'", v);
-		z->n_allow_notify++;
-		return 0;
-	}
-	if (strcmp(k, "strip-dnssec") == 0)
-		return get_bool(p, v, &z->strip_dnssec);
+	rc = zone_setting(p, z, &set, k, v);
+	if (rc <= 0)
+		return rc;
 	return fail(p, "unknown key '%s' in zone section", k);
 }
 
-/* A zone section ends at the next section or at the end of the file; its
- * mistakes are reported at its "zone:" line. */
+static int pattern_key(struct parser *p, const char *k, char *v)
+{
+	struct pattern *pt = &p->pat;
+	int rc;
+
+	if (strcmp(k, "name") == 0) {
+		const struct pattern *old;
+		if (p->named)
+			return fail(p, "second name for pattern '%s'", pt->name);
+		old = find_pattern(p, v);
+		if (old)
+			return fail(p, "duplicate pattern '%s' (first at line %u)", v, old->line);
+		pt->name = strdup(v);
+		if (!pt->name)
+			return fail(p, "out of memory");
+		p->named = 1;
+		return 0;
+	}
+	if (strcmp(k, "include-pattern") == 0)
+		return fail(p, "include-pattern is not allowed in a pattern");
+	rc = zone_setting(p, &pt->z, &pt->set, k, v);
+	if (rc <= 0)
+		return rc;
+	return fail(p, "unknown key '%s' in pattern section", k);
+}
+
+static int key_key(struct parser *p, const char *k, const char *v)
+{
+	struct cfg_key *key = &p->key;
+	int rc;
+
+	if (strcmp(k, "name") == 0) {
+		int old;
+		if (p->named)
+			return fail(p, "second name for key '%s'", key->text);
+		rc = name_from_text(v, key->key.name);
+		if (rc < 0)
+			return fail(p, "bad key name '%s': %s", v, name_strerror(rc));
+		name_lower(key->key.name);
+		snprintf(key->text, sizeof key->text, "%s", v);
+		old = cfg_find_key(p->c, key->key.name);
+		if (old != CFG_NO_KEY)
+			return fail(p, "duplicate key '%s' (first at line %u)", v,
+				    p->c->keys[old].line);
+		p->named = 1;
+		return 0;
+	}
+	if (strcmp(k, "algorithm") == 0) {
+		if (p->key_alg)
+			return fail(p, "second algorithm for key");
+		key->key.alg = alg_from_text(v);
+		if (key->key.alg == HMAC_NONE)
+			return fail(p, "unknown algorithm '%s'", v);
+		p->key_alg = 1;
+		return 0;
+	}
+	if (strcmp(k, "secret") == 0) {
+		if (p->key_secret)
+			return fail(p, "second secret for key");
+		rc = cfg_base64_decode(v, key->key.secret, sizeof key->key.secret);
+		if (rc == -2)
+			return fail(p, "secret longer than %zu octets", sizeof key->key.secret);
+		if (rc <= 0)
+			return fail(p, "bad base64 secret");
+		key->key.secret_len = (size_t)rc;
+		p->key_secret = 1;
+		return 0;
+	}
+	return fail(p, "unknown key '%s' in key section", k);
+}
+
+/* The timer bounds of a complete zone. */
+static int check_bounds(struct parser *p, const struct cfg_zone *z)
+{
+	const struct {
+		const char *what;
+		uint32_t lo, hi;
+	} b[] = {
+		{ "refresh", z->min_refresh, z->max_refresh },
+		{ "retry", z->min_retry, z->max_retry },
+		{ "expire", z->min_expire, z->max_expire },
+	};
+	for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
+		if (b[i].lo > b[i].hi)
+			return fail_at(p, z->line, "zone '%s' has min-%s-time %lu above max-%s-time %lu",
+				       z->text, b[i].what, (unsigned long)b[i].lo, b[i].what,
+				       (unsigned long)b[i].hi);
+	return 0;
+}
+
+/* A section ends at the next section or at the end of the file; what it
+ * lacks is reported at its first line. */
 static int end_section(struct parser *p)
 {
-	if (p->sec != SEC_ZONE)
-		return 0;
+	enum section sec = p->sec;
+
 	p->sec = SEC_NONE;
-	if (!p->zone_named)
-		return fail_at(p, p->zone.line, "zone without name");
-	if (p->zone.n_primary == 0)
-		return fail_at(p, p->zone.line, "zone '%s' has no primary", p->zone.text);
-	if (cfg_add_zone(p->c, &p->zone) < 0)
-		return fail_at(p, p->zone.line, "out of memory");
+	if (sec == SEC_ZONE) {
+		if (!p->named)
+			return fail_at(p, p->sec_line, "zone without name");
+		if (p->zone.n_primary == 0)
+			return fail_at(p, p->sec_line, "zone '%s' has no primary", p->zone.text);
+		if (check_bounds(p, &p->zone) < 0)
+			return -1;
+		if (cfg_add_zone(p->c, &p->zone) < 0)
+			return fail_at(p, p->sec_line, "out of memory");
+	} else if (sec == SEC_KEY) {
+		if (!p->named)
+			return fail_at(p, p->sec_line, "key without name");
+		if (!p->key_alg)
+			return fail_at(p, p->sec_line, "key '%s' has no algorithm", p->key.text);
+		if (!p->key_secret)
+			return fail_at(p, p->sec_line, "key '%s' has no secret", p->key.text);
+		if (add_key(p->c, &p->key) < 0)
+			return fail_at(p, p->sec_line, "out of memory");
+		wipe(&p->key, sizeof p->key);
+	} else if (sec == SEC_PATTERN) {
+		void *arr = p->pats;
+		size_t n = p->n_pats;
+		if (!p->named)
+			return fail_at(p, p->sec_line, "pattern without name");
+		if (grow(&arr, n, sizeof *p->pats) < 0)
+			return fail_at(p, p->sec_line, "out of memory");
+		p->pats = arr;
+		if (index_add(&p->pat_index, hash_text(p->pat.name), n) < 0)
+			return fail_at(p, p->sec_line, "out of memory");
+		p->pats[n] = p->pat;
+		p->pat.name = NULL; /* now the array's */
+		p->n_pats = n + 1;
+	}
+	return 0;
+}
+
+static int start_section(struct parser *p, const char *k)
+{
+	if (strcmp(k, "server") == 0) {
+		p->sec = SEC_SERVER;
+	} else if (strcmp(k, "zone") == 0) {
+		p->sec = SEC_ZONE;
+		cfg_zone_init(&p->zone);
+		p->zone.line = p->line;
+	} else if (strcmp(k, "key") == 0) {
+		p->sec = SEC_KEY;
+		memset(&p->key, 0, sizeof p->key);
+		p->key.line = p->line;
+		p->key_alg = p->key_secret = 0;
+	} else if (strcmp(k, "pattern") == 0) {
+		p->sec = SEC_PATTERN;
+		free(p->pat.name);
+		memset(&p->pat, 0, sizeof p->pat);
+		cfg_zone_init(&p->pat.z);
+		p->pat.line = p->line;
+	} else {
+		return 1;
+	}
+	p->sec_line = p->line;
+	p->named = 0;
 	return 0;
 }
 
@@ -405,26 +1102,86 @@ static int parse_line(struct parser *p, char *s)
 		return fail(p, "stray quote");
 	}
 
-	if (strcmp(k, "server") == 0 || strcmp(k, "zone") == 0) {
+	if (strcmp(k, "server") == 0 || strcmp(k, "zone") == 0 || strcmp(k, "key") == 0 ||
+	    strcmp(k, "pattern") == 0) {
 		if (*v)
 			return fail(p, "nothing may follow '%s:'", k);
 		if (end_section(p) < 0)
 			return -1;
-		if (*k == 's') {
-			p->sec = SEC_SERVER;
-		} else {
-			p->sec = SEC_ZONE;
-			memset(&p->zone, 0, sizeof p->zone);
-			p->zone.line = p->line;
-			p->zone_named = 0;
-		}
-		return 0;
+		return start_section(p, k);
 	}
 	if (p->sec == SEC_NONE)
 		return fail(p, "key outside of a section");
 	if (*v == '\0')
 		return fail(p, "missing value for '%s'", k);
-	return p->sec == SEC_SERVER ? server_key(p, k, v) : zone_key(p, k, v);
+	switch (p->sec) {
+	case SEC_SERVER:
+		return server_key(p, k, v);
+	case SEC_ZONE:
+		return zone_key(p, k, v);
+	case SEC_KEY:
+		return key_key(p, k, v);
+	case SEC_PATTERN:
+		return pattern_key(p, k, v);
+	case SEC_NONE:
+		break;
+	}
+	return fail(p, "key outside of a section"); /* not reached */
+}
+
+/* Turn the key references of this file's zones into key indexes; an
+ * unknown key is reported where it was first used. */
+static int resolve_keys(struct parser *p)
+{
+	struct cfg *c = p->c;
+
+	for (size_t i = 0; i < p->n_refs; i++) {
+		struct key_ref *r = &p->refs[i];
+		r->key = cfg_find_key(c, r->name);
+		if (r->key == CFG_NO_KEY)
+			return fail_at(p, r->line, "unknown key '%s'", r->text);
+	}
+	for (size_t i = p->first_zone; i < c->n_zones; i++) {
+		struct cfg_zone *z = &c->zones[i];
+		for (size_t j = 0; j < z->n_primary; j++)
+			if (CFG_IS_REF(z->primary_key[j]))
+				z->primary_key[j] = p->refs[CFG_REF_INDEX(z->primary_key[j])].key;
+		for (size_t j = 0; j < z->n_allow_notify; j++)
+			if (CFG_IS_REF(z->allow_notify_key[j]))
+				z->allow_notify_key[j] =
+					p->refs[CFG_REF_INDEX(z->allow_notify_key[j])].key;
+	}
+	return 0;
+}
+
+/* After a failure: no reference is left in the zones added. */
+static void drop_refs(struct parser *p)
+{
+	struct cfg *c = p->c;
+	for (size_t i = p->first_zone; i < c->n_zones; i++) {
+		struct cfg_zone *z = &c->zones[i];
+		for (size_t j = 0; j < z->n_primary; j++)
+			if (CFG_IS_REF(z->primary_key[j]))
+				z->primary_key[j] = CFG_NO_KEY;
+		for (size_t j = 0; j < z->n_allow_notify; j++)
+			if (CFG_IS_REF(z->allow_notify_key[j]))
+				z->allow_notify_key[j] = CFG_NO_KEY;
+	}
+}
+
+static void parser_free(struct parser *p)
+{
+	for (size_t i = 0; i < p->n_pats; i++)
+		free(p->pats[i].name);
+	free(p->pats);
+	free(p->pat.name);
+	index_free(&p->pat_index);
+	for (size_t i = 0; i < p->n_refs; i++)
+		free(p->refs[i].text);
+	free(p->refs);
+	index_free(&p->ref_index);
+	wipe(&p->key, sizeof p->key);
+	free(p);
 }
 
 int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
@@ -451,6 +1208,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	p->path = path;
 	p->err = err;
 	p->errlen = errlen;
+	p->first_zone = c->n_zones;
 	while (rc == 0 && (n = getline(&buf, &cap, f)) >= 0) {
 		p->line++;
 		if (strlen(buf) != (size_t)n)
@@ -464,8 +1222,14 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = end_section(p);
+	if (rc == 0)
+		rc = resolve_keys(p);
+	if (rc != 0)
+		drop_refs(p);
+	if (buf)
+		wipe(buf, cap); /* it held the last line, maybe a secret */
 	free(buf);
-	free(p);
+	parser_free(p);
 	fclose(f);
 	return rc;
 }

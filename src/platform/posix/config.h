@@ -118,8 +118,8 @@ int cfg_add_zone(struct cfg *c, const struct cfg_zone *z);
 int cfg_zone_name(struct cfg_zone *z, const char *s);
 
 /* Decode base64 (RFC 4648 section 4: padded, no blanks, pad bits zero)
- * into out.  Returns the length, -1 when s is not base64, -2 when it
- * decodes to more than cap octets. */
+ * into out.  Returns the length, -1 when s is not base64, -2 when it is
+ * but decodes to more than cap octets (out then holds the first cap). */
 int cfg_base64_decode(const char *s, uint8_t *out, size_t cap);
 
 #endif

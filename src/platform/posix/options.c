@@ -85,7 +85,7 @@ static int add_zones(struct cfg *c, const char *path, char **zones, size_t n_zon
 	for (size_t i = 0; i < n_zones; i++) {
 		const struct cfg_zone *old;
 		int rc;
-		memset(&z, 0, sizeof z);
+		cfg_zone_init(&z); /* the defaults of a zone: IXFR, timer bounds, no keys */
 		rc = cfg_zone_name(&z, zones[i]);
 		if (rc < 0) {
 			snprintf(err, errlen, "bad zone name '%s' for --zone: %s", zones[i],
