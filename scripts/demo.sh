@@ -60,7 +60,7 @@ if [ "${ICBIND_DEMO_SKIP_INSTALL:-0}" != 1 ]; then
     # bind9-dnsutils provides dig on Debian 12 (dnsutils is only a
     # transitional package there)
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        build-essential knot knot-dnsutils bind9-dnsutils
+        build-essential libssl-dev knot knot-dnsutils bind9-dnsutils
 fi
 for tool in make cc knotd knotc dig; do
     command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || die "$tool is missing"

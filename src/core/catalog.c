@@ -80,18 +80,21 @@ struct zone *catalog_publish(struct cat_zone *cz, struct zone *z)
 	return old;
 }
 
-int catalog_notify_allowed(const struct cat_zone *cz, const struct netaddr *from)
+int catalog_notify_allowed(const struct cat_zone *cz, const struct netaddr *from,
+			   const struct tsig_key *key)
 {
 	if (cz->n_notify_acl) {
 		for (unsigned i = 0; i < cz->n_notify_acl; i++)
-			if (netprefix_match(&cz->notify_acl[i], from))
+			if (netprefix_match(&cz->notify_acl[i], from) &&
+			    (!cz->notify_key[i] || cz->notify_key[i] == key))
 				return 1;
 		return 0;
 	}
 	for (unsigned i = 0; i < cz->n_primary; i++) {
 		const struct netaddr *p = &cz->primary[i];
 		if (p->family == from->family &&
-		    memcmp(p->addr, from->addr, p->family == 4 ? 4 : 16) == 0)
+		    memcmp(p->addr, from->addr, p->family == 4 ? 4 : 16) == 0 &&
+		    (!cz->primary_key[i] || cz->primary_key[i] == key))
 			return 1;
 	}
 	return 0;

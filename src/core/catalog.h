@@ -8,6 +8,7 @@
 
 #include "name.h"
 #include "netaddr.h"
+#include "tsig.h"
 #include "zone.h"
 
 #define CAT_MAX_PRIMARIES 8
@@ -18,8 +19,10 @@ struct cat_zone {
 	uint8_t key[NAME_KEY_MAX]; /* from the root: the catalog's sort order */
 	uint16_t klen;
 	struct netaddr primary[CAT_MAX_PRIMARIES];
+	const struct tsig_key *primary_key[CAT_MAX_PRIMARIES]; /* NULL: unsigned */
 	unsigned n_primary;
 	struct netprefix notify_acl[CAT_MAX_ACL]; /* empty: the primaries */
+	const struct tsig_key *notify_key[CAT_MAX_ACL]; /* NULL: address only */
 	unsigned n_notify_acl;
 	int strip_dnssec;
 	/* The version being served; NULL before the first transfer and after
@@ -32,6 +35,8 @@ struct cat_zone {
 struct catalog {
 	struct cat_zone *zones; /* sorted by key */
 	size_t n;
+	const struct tsig_key *keys; /* every key configured, for TSIG on queries */
+	size_t n_keys;
 };
 
 /* Sort the zones (after filling them) and fill in their keys.  Returns -1
@@ -53,7 +58,10 @@ static inline const struct zone *cat_zone_serving(const struct cat_zone *cz)
 	return cz->expired ? NULL : cz->current;
 }
 
-/* Is this peer allowed to send NOTIFY for the zone? */
-int catalog_notify_allowed(const struct cat_zone *cz, const struct netaddr *from);
+/* Is this peer allowed to send NOTIFY for the zone, signed with key (NULL:
+ * unsigned)?  An allow-notify entry with a key needs that key; by default
+ * the primaries may, each with its own key if it has one. */
+int catalog_notify_allowed(const struct cat_zone *cz, const struct netaddr *from,
+			   const struct tsig_key *key);
 
 #endif

@@ -5,13 +5,14 @@
 
 #include "answer.h"
 #include "rrtype.h"
+#include "tsig.h"
 #include "wire.h"
 
 enum {
 	F_QR = 0x8000, F_AA = 0x0400, F_TC = 0x0200, F_RD = 0x0100, F_CD = 0x0010,
 	OP_QUERY = 0, OP_NOTIFY = 4,
 	RC_NOERROR = 0, RC_FORMERR = 1, RC_SERVFAIL = 2, RC_NOTIMP = 4, RC_REFUSED = 5,
-	RC_BADVERS = 16,
+	RC_NOTAUTH = 9, RC_BADVERS = 16,
 };
 
 #define OPT_LEN 11 /* root name, type, class, TTL, RDLENGTH 0 */
@@ -108,8 +109,9 @@ static void notify(const struct catalog *cat, const uint8_t *qname, uint16_t qty
 		res->why = "zone not served";
 		return;
 	}
-	if (!catalog_notify_allowed(cz, &env->client)) {
-		res->why = "not allowed to notify";
+	if (!catalog_notify_allowed(cz, &env->client, res->key)) {
+		res->why = res->key ? "not allowed to notify with this key"
+				    : "not allowed to notify (unsigned, or not from an allowed address)";
 		return;
 	}
 	res->action = QA_NOTIFY;
@@ -161,6 +163,27 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		rcode = RC_BADVERS; /* RFC 6891 6.1.3 */
 	}
 
+	/* TSIG (RFC 8945 5.2): verified before anything is answered; a
+	 * failure is NOTAUTH with the TSIG error, unsigned or signed as 5.3.2
+	 * says. */
+	struct tsig_rr trr;
+	const struct tsig_key *tkey = NULL; /* known key, even when the check failed */
+	res->tsig = TSIG_UNSIGNED;
+	if (rcode == RC_NOERROR && ar) {
+		res->tsig = tsig_verify(q, qlen, cat->keys, cat->n_keys, env->now, NULL, 0, &trr,
+					&tkey);
+		if (res->tsig == TSIG_EFORMERR || res->tsig == TSIG_EPEER)
+			rcode = RC_FORMERR;
+		else if (res->tsig < 0)
+			rcode = RC_NOTAUTH;
+	}
+	res->key = res->tsig == TSIG_OK ? tkey : NULL;
+	if (opcode == OP_NOTIFY && res->tsig < 0 && echo_q) {
+		res->action = QA_NOTIFY_REFUSED;
+		res->zone = catalog_exact(cat, qname);
+		res->why = tsig_strerror(res->tsig);
+	}
+
 	/* The size we may send: 512 without EDNS over UDP (RFC 1035 4.2.1),
 	 * else the smaller of the client's and our own limit. */
 	size_t limit = 65535;
@@ -174,8 +197,14 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	if (limit > cap)
 		limit = cap;
 
+	/* Room for our OPT and TSIG after the sections. */
+	size_t reserve = e.present ? OPT_LEN : 0;
+	if (res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_EFORMERR && res->tsig != TSIG_EPEER)
+		reserve += name_len(trr.key) + name_len(trr.alg) + 10 + 16 + HMAC_MAX_LEN + 6;
+	if (limit < 512 + reserve)
+		limit = 512 + reserve < cap ? 512 + reserve : cap;
 	struct builder b;
-	bld_init(&b, out, limit - (e.present ? OPT_LEN : 0));
+	bld_init(&b, out, limit - reserve);
 	uint8_t hdr[12] = { 0 };
 	bld_bytes(&b, hdr, 12);
 	if (echo_q) {
@@ -194,6 +223,7 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 			rflags |= F_AA;
 	} else if (rcode == RC_NOERROR) {
 		const struct cat_zone *cz = NULL;
+		/* Queries may be signed with any key we know; the answer is. */
 		const struct zone *z = NULL;
 		if (qclass != C_IN)
 			rcode = RC_REFUSED; /* only class IN is served */
@@ -239,5 +269,22 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		len += OPT_LEN;
 	}
 	res->rcode = rcode;
+	if (res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_EFORMERR && res->tsig != TSIG_EPEER) {
+		int r = 0;
+		if (res->tsig == TSIG_OK)
+			r = tsig_sign(res->key, out, &len, limit, env->now, trr.mac, trr.mac_len, 0,
+				      NULL, NULL);
+		else if (res->tsig == TSIG_EBADTIME && tkey)
+			r = tsig_sign_badtime(tkey, out, &len, limit, env->now, trr.time_signed,
+					      trr.mac, trr.mac_len, NULL, NULL);
+		else if (res->tsig == TSIG_EBADTRUNC && tkey)
+			r = tsig_sign(tkey, out, &len, limit, env->now, trr.mac, trr.mac_len,
+				      TSIG_RC_BADTRUNC, NULL, NULL);
+		else
+			r = tsig_sign_error(&trr, out, &len, limit, env->now,
+					    res->tsig == TSIG_EBADKEY ? TSIG_RC_BADKEY : TSIG_RC_BADSIG);
+		if (r < 0)
+			return 0;
+	}
 	return len;
 }

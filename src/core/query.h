@@ -16,6 +16,7 @@ struct query_env {
 	int transport;
 	uint16_t udp_max;         /* our EDNS(0) payload limit */
 	struct netaddr client;
+	uint64_t now;             /* wall-clock seconds, for TSIG */
 };
 
 enum query_action {
@@ -32,6 +33,8 @@ struct query_result {
 	int has_serial;
 	uint32_t serial;          /* from the NOTIFY's answer section */
 	const char *why;          /* refused NOTIFY: the reason */
+	int tsig;                 /* the TSIG outcome (TSIG_OK, TSIG_UNSIGNED, an error) */
+	const struct tsig_key *key; /* the key it was signed with */
 };
 
 /* Process the message q; write the response into out (cap octets, at least

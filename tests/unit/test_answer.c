@@ -5,6 +5,7 @@
 
 #include "core/query.h"
 #include "core/rrtype.h"
+#include "core/tsig.h"
 #include "core/xfr.h"
 #include "test.h"
 #include "testzone.h"
@@ -94,7 +95,7 @@ static void parse_reply(struct reply *r)
 
 static void ask(struct reply *r, const uint8_t *q, size_t qlen, int tcp)
 {
-	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 } };
+	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0 };
 	r->len = query_process(&cat, q, qlen, &env, resp, sizeof(resp), &r->res);
 	if (r->len)
 		parse_reply(r);
@@ -318,7 +319,7 @@ void test_answer(void)
 	CHECK(r.flags & 0x0400);
 	CHECK_EQ(r.res.action, QA_NOTIFY);
 	{
-		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 9 }, 5353 } };
+		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 9 }, 5353 }, 0 };
 		struct query_result res;
 		size_t n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
 		CHECK(n > 0);
@@ -328,6 +329,61 @@ void test_answer(void)
 	l = make_query(b, "example.net", T_SOA, 0x2000);
 	ask(&r, b, l, 0);
 	CHECK_EQ(r.res.action, QA_NOTIFY_REFUSED);
+
+	/* NOTIFY with TSIG (RFC 8945): a key on the primary makes a signature
+	 * necessary; the answer is signed; a bad one gets NOTAUTH + BADSIG. */
+	{
+		static struct tsig_key key;
+		memset(&key, 0, sizeof(key));
+		name_from_text("xfr-key", key.name);
+		key.alg = HMAC_SHA256;
+		memcpy(key.secret, "0123456789abcdef", 16);
+		key.secret_len = 16;
+		cat.keys = &key;
+		cat.n_keys = 1;
+		cz[0].primary_key[0] = &key;
+		uint64_t now = 1700000000;
+		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, now };
+		struct query_result res;
+		uint8_t mac[HMAC_MAX_LEN];
+		size_t mac_len = 0;
+
+		l = make_query(b, "example.com", T_SOA, 0x2000);
+		ask(&r, b, l, 0); /* unsigned, from the primary: now refused */
+		CHECK_EQ(r.res.action, QA_NOTIFY_REFUSED);
+		CHECK_EQ(r.rcode, 5);
+
+		CHECK_EQ(tsig_sign(&key, b, &l, sizeof(b), now, NULL, 0, 0, mac, &mac_len), 0);
+		size_t n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
+		CHECK_EQ(res.action, QA_NOTIFY);
+		CHECK_EQ(res.rcode, 0);
+		CHECK_EQ(tsig_verify(resp, n, &key, 1, now, mac, mac_len, NULL, NULL), TSIG_OK);
+
+		env.now = now + 1000; /* outside the fudge: BADTIME, signed */
+		n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
+		CHECK_EQ(res.rcode, 9);
+		CHECK_EQ(res.action, QA_NOTIFY_REFUSED);
+		struct tsig_rr rr;
+		CHECK_EQ(tsig_verify(resp, n, &key, 1, now + 1000, mac, mac_len, &rr, NULL), TSIG_EPEER);
+		CHECK_EQ(rr.error, TSIG_RC_BADTIME);
+
+		env.now = now;
+		b[l - 30] ^= 1; /* inside the MAC: BADSIG, unsigned */
+		n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
+		CHECK_EQ(res.rcode, 9);
+		CHECK(tsig_find(resp, n, &rr, &mac_len) == TSIG_OK && rr.error == TSIG_RC_BADSIG);
+		CHECK_EQ(rr.mac_len, 0);
+
+		/* A signed ordinary query gets a signed answer. */
+		l = make_query(b, "host.example.com", T_A, 0);
+		CHECK_EQ(tsig_sign(&key, b, &l, sizeof(b), now, NULL, 0, 0, mac, &mac_len), 0);
+		n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
+		CHECK_EQ(res.rcode, 0);
+		CHECK_EQ(tsig_verify(resp, n, &key, 1, now, mac, mac_len, NULL, NULL), TSIG_OK);
+		cz[0].primary_key[0] = NULL;
+		cat.keys = NULL;
+		cat.n_keys = 0;
+	}
 
 	/* Truncation: a large RRset over UDP without EDNS, whole over TCP. */
 	{
@@ -355,7 +411,7 @@ void test_answer(void)
 		CHECK(r.len <= 1232);
 		l = make_query(b, "big.example.com", T_TXT, 0);
 		l = add_opt(b, l, 4096, 0, NULL, 0);
-		struct query_env env = { TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 } };
+		struct query_env env = { TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0 };
 		r.len = query_process(&cat, b, l, &env, resp, sizeof(resp), &r.res);
 		parse_reply(&r);
 		CHECK(!(r.flags & 0x0200));

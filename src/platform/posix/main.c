@@ -21,35 +21,149 @@ static struct server *the_server;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	if (the_server)
+	if (!the_server)
+		return;
+	if (sig == SIGHUP)
+		the_server->reload = 1;
+	else
 		the_server->stop = 1;
+	the_server->signalled = 1;
 }
 
-/* The catalog the core answers from, made from the configuration. */
-static int build_catalog(struct server *s, const struct cfg *cfg)
+/* The catalog the core answers from, made from the configuration, with
+ * its own array of the keys (freed with catalog_release()). */
+static int build_catalog(struct catalog *cat, const struct cfg *cfg)
 {
-	s->cat.n = cfg->n_zones;
-	s->cat.zones = calloc(cfg->n_zones ? cfg->n_zones : 1, sizeof(*s->cat.zones));
-	if (!s->cat.zones)
+	struct tsig_key *keys = calloc(cfg->n_keys ? cfg->n_keys : 1, sizeof(*keys));
+	if (!keys)
+		return -1;
+	for (size_t i = 0; i < cfg->n_keys; i++)
+		keys[i] = cfg->keys[i].key;
+	cat->keys = keys;
+	cat->n_keys = cfg->n_keys;
+	cat->n = cfg->n_zones;
+	cat->zones = calloc(cfg->n_zones ? cfg->n_zones : 1, sizeof(*cat->zones));
+	if (!cat->zones)
 		return -1;
 	for (size_t i = 0; i < cfg->n_zones; i++) {
 		const struct cfg_zone *cz = &cfg->zones[i];
-		struct cat_zone *z = &s->cat.zones[i];
+		struct cat_zone *z = &cat->zones[i];
 		memcpy(z->apex, cz->name, name_len(cz->name));
-		for (size_t p = 0; p < cz->n_primary && p < CAT_MAX_PRIMARIES; p++)
+		for (size_t p = 0; p < cz->n_primary && p < CAT_MAX_PRIMARIES; p++) {
 			sockaddr_to_netaddr((const struct sockaddr *)&cz->primary[p].sa, &z->primary[p]);
+			z->primary_key[p] = cz->primary_key[p] >= 0 ? &keys[cz->primary_key[p]] : NULL;
+		}
 		z->n_primary = (unsigned)cz->n_primary;
 		for (size_t a = 0; a < cz->n_allow_notify && a < CAT_MAX_ACL; a++) {
 			const struct cfg_prefix *cp = &cz->allow_notify[a];
 			z->notify_acl[a].family = cp->family == AF_INET ? 4 : 6;
 			memcpy(z->notify_acl[a].addr, cp->addr, 16);
 			z->notify_acl[a].bits = (uint8_t)cp->bits;
+			z->notify_key[a] = cz->allow_notify_key[a] >= 0 ? &keys[cz->allow_notify_key[a]] : NULL;
 		}
 		z->n_notify_acl = (unsigned)cz->n_allow_notify;
 		z->strip_dnssec = cz->strip_dnssec;
 	}
-	return catalog_prepare(&s->cat);
+	return catalog_prepare(cat);
+}
+
+static void catalog_release(struct catalog *cat)
+{
+	free((struct tsig_key *)cat->keys);
+	free(cat->zones);
+	cat->keys = NULL;
+	cat->zones = NULL;
+}
+
+static void start_zones(struct server *s)
+{
+	for (size_t i = 0; i < s->cat.n; i++) {
+		struct cat_zone *cz = &s->cat.zones[i];
+		if (cz->user)
+			continue;
+		struct xfrin *x = malloc(sizeof(*x));
+		if (!x) {
+			log_msg(LOG_ERR_, "out of memory: a zone is not served");
+			continue;
+		}
+		xfrin_init(x, s, cz, cfg_find_zone(s->cfg, cz->apex));
+		cz->user = x;
+		xfrin_start(x);
+	}
+}
+
+static void stop_zone(struct cat_zone *cz)
+{
+	if (cz->user) {
+		xfrin_stop(cz->user);
+		free(cz->user);
+		cz->user = NULL;
+	}
+	struct zone *z = catalog_publish(cz, NULL);
+	if (z)
+		zone_free(z);
+}
+
+/* SIGHUP: read the configuration again.  Zones in both keep what they
+ * serve and their refresh state; removed ones go, added ones start. */
+static void reload(struct server *s, int argc, char **argv)
+{
+	char err[512];
+	struct cfg *nc = malloc(sizeof(*nc));
+	struct catalog ncat = { NULL, 0, NULL, 0 };
+	if (!nc) {
+		log_msg(LOG_ERR_, "reload failed: out of memory");
+		return;
+	}
+	cfg_init(nc);
+	if (opts_parse(argc, argv, nc, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR_, "reload failed, keeping the running configuration: %s", err);
+		goto fail;
+	}
+	if (build_catalog(&ncat, nc) < 0) {
+		log_msg(LOG_ERR_, "reload failed: out of memory");
+		goto fail;
+	}
+	nc->foreground = s->cfg->foreground;
+	size_t kept = 0, added = 0, removed = 0;
+	for (size_t i = 0; i < ncat.n; i++) {
+		struct cat_zone *nz = &ncat.zones[i];
+		struct cat_zone *oz = catalog_exact(&s->cat, nz->apex);
+		if (!oz) {
+			added++;
+			continue;
+		}
+		nz->current = oz->current;
+		nz->expired = oz->expired;
+		oz->current = NULL;
+		xfrin_reconfigure(oz->user, nz, cfg_find_zone(nc, nz->apex));
+		oz->user = NULL;
+		kept++;
+	}
+	for (size_t i = 0; i < s->cat.n; i++) {
+		if (s->cat.zones[i].user || s->cat.zones[i].current) {
+			removed++;
+			stop_zone(&s->cat.zones[i]);
+		}
+	}
+	catalog_release(&s->cat);
+	s->cat = ncat;
+	if (nc->n_listen != s->cfg->n_listen ||
+	    memcmp(nc->listen, s->cfg->listen, nc->n_listen * sizeof(nc->listen[0])) != 0)
+		log_msg(LOG_NOTICE_, "reload: listen addresses changed; they apply after a restart");
+	memcpy(nc->listen, s->cfg->listen, sizeof(nc->listen));
+	nc->n_listen = s->cfg->n_listen;
+	cfg_free((struct cfg *)s->cfg);
+	free((struct cfg *)s->cfg);
+	s->cfg = nc;
+	log_open(nc->verbosity, !nc->foreground);
+	start_zones(s);
+	log_msg(LOG_NOTICE_, "reloaded: %zu zones kept, %zu added, %zu removed", kept, added, removed);
+	return;
+fail:
+	catalog_release(&ncat);
+	cfg_free(nc);
+	free(nc);
 }
 
 static int daemonize(void)
@@ -81,14 +195,17 @@ static int daemonize(void)
 
 int main(int argc, char **argv)
 {
-	static struct cfg cfg;
 	char err[512];
-	cfg_init(&cfg);
-	int rc = opts_parse(argc, argv, &cfg, err, sizeof(err));
+	struct cfg *cfg = malloc(sizeof(*cfg));
+	if (!cfg)
+		return 1;
+	cfg_init(cfg);
+	int rc = opts_parse(argc, argv, cfg, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0)
 			fprintf(stderr, "icbind: %s\n", err);
-		cfg_free(&cfg);
+		cfg_free(cfg);
+		free(cfg);
 		return rc < 0 ? 1 : 0;
 	}
 
@@ -97,25 +214,29 @@ int main(int argc, char **argv)
 		fprintf(stderr, "icbind: cannot start: %s\n", strerror(errno));
 		return 1;
 	}
-	s->cfg = &cfg;
-	log_open(cfg.verbosity, 0);
-	if (build_catalog(s, &cfg) < 0) {
+	s->cfg = cfg;
+	log_open(cfg->verbosity, 0);
+	if (cfg->data_dir[0] && mkdir(cfg->data_dir, 0755) < 0 && errno != EEXIST) {
+		log_msg(LOG_ERR_, "cannot create data-dir %s: %s", cfg->data_dir, strerror(errno));
+		return 1;
+	}
+	if (build_catalog(&s->cat, cfg) < 0) {
 		log_msg(LOG_ERR_, "cannot set up the zones: out of memory or a duplicate zone");
 		return 1;
 	}
 	if (server_listen(s) < 0)
 		return 1;
-	if (!cfg.foreground) {
+	if (!cfg->foreground) {
 		if (daemonize() < 0) {
 			log_msg(LOG_ERR_, "cannot become a daemon: %s", strerror(errno));
 			return 1;
 		}
-		log_open(cfg.verbosity, 1);
+		log_open(cfg->verbosity, 1);
 	}
-	if (cfg.pidfile[0]) {
-		FILE *f = fopen(cfg.pidfile, "w");
+	if (cfg->pidfile[0]) {
+		FILE *f = fopen(cfg->pidfile, "w");
 		if (!f) {
-			log_msg(LOG_ERR_, "cannot write pidfile %s: %s", cfg.pidfile, strerror(errno));
+			log_msg(LOG_ERR_, "cannot write pidfile %s: %s", cfg->pidfile, strerror(errno));
 			return 1;
 		}
 		fprintf(f, "%ld\n", (long)getpid());
@@ -125,45 +246,40 @@ int main(int argc, char **argv)
 	the_server = s;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 
-	s->xfrins = calloc(s->cat.n ? s->cat.n : 1, sizeof(*s->xfrins));
-	if (!s->xfrins) {
-		log_msg(LOG_ERR_, "cannot start: out of memory");
-		return 1;
-	}
-	for (size_t i = 0; i < s->cat.n; i++) {
-		struct cat_zone *cz = &s->cat.zones[i];
-		const struct cfg_zone *c = cfg_find_zone(&cfg, cz->apex);
-		cz->user = &s->xfrins[i];
-		xfrin_init(&s->xfrins[i], s, cz, c);
-		xfrin_start(&s->xfrins[i]);
-	}
+	start_zones(s);
 	log_msg(LOG_NOTICE_, "started: %zu zone%s, %u sockets", s->cat.n, s->cat.n == 1 ? "" : "s",
 		s->n_listeners);
 
-	rc = loop_run(&s->loop, &s->stop);
+	rc = 0;
+	while (!s->stop && rc == 0) {
+		rc = loop_run(&s->loop, &s->signalled);
+		s->signalled = 0;
+		if (s->reload && !s->stop) {
+			s->reload = 0;
+			reload(s, argc, argv);
+		}
+	}
 	log_msg(LOG_NOTICE_, "stopping");
 
-	for (size_t i = 0; i < s->cat.n; i++) {
-		xfrin_stop(&s->xfrins[i]);
-		struct zone *z = catalog_publish(&s->cat.zones[i], NULL);
-		if (z)
-			zone_free(z);
-	}
+	for (size_t i = 0; i < s->cat.n; i++)
+		stop_zone(&s->cat.zones[i]);
 	server_close(s);
 	loop_free(&s->loop);
-	free(s->xfrins);
-	free(s->cat.zones);
+	catalog_release(&s->cat);
+	char pidfile[sizeof(cfg->pidfile)];
+	snprintf(pidfile, sizeof(pidfile), "%s", s->cfg->pidfile);
+	cfg_free((struct cfg *)s->cfg);
+	free((struct cfg *)s->cfg);
 	free(s);
-	if (cfg.pidfile[0])
-		unlink(cfg.pidfile);
-	cfg_free(&cfg);
+	if (pidfile[0])
+		unlink(pidfile);
 	log_close();
 	return rc < 0 ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../core/query.h"
@@ -74,7 +75,8 @@ static void udp_ready(struct loop *l, struct io *io, uint32_t events)
 		ssize_t n = recvmsg(io->fd, &mh, 0);
 		if (n < 0)
 			return; /* EAGAIN, or an ICMP error reported late */
-		struct query_env env = { TRANSPORT_UDP, (uint16_t)s->cfg->udp_max_payload, { 0 } };
+		struct query_env env = { TRANSPORT_UDP, (uint16_t)s->cfg->udp_max_payload, { 0 },
+					 (uint64_t)time(NULL) };
 		sockaddr_to_netaddr((struct sockaddr *)&from, &env.client);
 		struct query_result res;
 		size_t rlen = query_process(&s->cat, q, (size_t)n, &env, s->buf, sizeof(s->buf), &res);
@@ -238,7 +240,8 @@ static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
 				tcp_close(l, c);
 				return;
 			}
-			struct query_env env = { TRANSPORT_TCP, (uint16_t)s->cfg->udp_max_payload, { 0 } };
+			struct query_env env = { TRANSPORT_TCP, (uint16_t)s->cfg->udp_max_payload, { 0 },
+						 (uint64_t)time(NULL) };
 			sockaddr_to_netaddr((struct sockaddr *)&c->peer, &env.client);
 			struct query_result res;
 			size_t rlen = query_process(&s->cat, c->in + 2, want - 2, &env, s->buf,
@@ -344,7 +347,8 @@ static void server_notify(struct server *s, const struct query_result *res, cons
 		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s accepted", zt, a);
 	struct netaddr na;
 	sockaddr_to_netaddr(from, &na);
-	xfrin_notify(&s->xfrins[res->zone - s->cat.zones], &na);
+	(void)s;
+	xfrin_notify(res->zone->user, &na);
 }
 
 /* ---- listening ----------------------------------------------------- */

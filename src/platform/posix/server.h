@@ -25,12 +25,14 @@ struct server {
 	struct loop loop;
 	const struct cfg *cfg;
 	struct catalog cat;
-	struct xfrin *xfrins;           /* one per catalog zone, same order */
+	/* Each catalog zone's user pointer is its struct xfrin. */
 	struct listener listeners[2 * CFG_MAX_LISTEN];
 	unsigned n_listeners;
 	unsigned tcp_count;
 	struct tcp_conn *conns;         /* open inbound TCP connections */
-	volatile sig_atomic_t stop;
+	unsigned xfr_active;            /* SOA checks and transfers under way */
+	struct xfrin *xfr_wait_head, *xfr_wait_tail; /* zones waiting for a slot */
+	volatile sig_atomic_t signalled, stop, reload;
 	uint8_t buf[65536 + 2];         /* responses, and transfer reads */
 };
 

@@ -5,18 +5,72 @@
 #include "xfrin.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../core/rrtype.h"
 #include "../../core/serial.h"
 #include "log.h"
+#include "snapshot.h"
 
 static void schedule(struct xfrin *x);
+
+/* ---- the limit on checks and transfers under way (xfr-concurrency) -- */
+
+static void release(struct xfrin *x)
+{
+	struct server *s = x->srv;
+	if (!x->has_slot)
+		return;
+	x->has_slot = 0;
+	s->xfr_active--;
+	/* The longest waiting zone goes next. */
+	struct xfrin *w = s->xfr_wait_head;
+	if (w) {
+		s->xfr_wait_head = w->wait_next;
+		if (!s->xfr_wait_head)
+			s->xfr_wait_tail = NULL;
+		w->waiting = 0;
+		w->wait_next = NULL;
+		timer_set(&s->loop, &w->tick, loop_clock());
+	}
+}
+
+static void wait_turn(struct xfrin *x)
+{
+	struct server *s = x->srv;
+	if (x->waiting)
+		return;
+	x->waiting = 1;
+	x->wait_next = NULL;
+	if (s->xfr_wait_tail)
+		s->xfr_wait_tail->wait_next = x;
+	else
+		s->xfr_wait_head = x;
+	s->xfr_wait_tail = x;
+}
+
+static void unwait(struct xfrin *x)
+{
+	struct server *s = x->srv;
+	struct xfrin **pp = &s->xfr_wait_head, *prev = NULL;
+	while (*pp && *pp != x) {
+		prev = *pp;
+		pp = &(*pp)->wait_next;
+	}
+	if (*pp) {
+		*pp = x->wait_next;
+		if (s->xfr_wait_tail == x)
+			s->xfr_wait_tail = prev;
+	}
+	x->waiting = 0;
+}
 
 static const char *zname(const struct xfrin *x)
 {
@@ -52,6 +106,10 @@ static void op_end(struct xfrin *x)
 		free(x->zb);
 		x->zb = NULL;
 	}
+	if (x->ts_on) {
+		tsig_stream_free(&x->ts);
+		x->ts_on = 0;
+	}
 	x->op = RA_NONE;
 }
 
@@ -60,6 +118,7 @@ static void op_failed(struct xfrin *x, const char *what, const char *why)
 	log_msg(LOG_NOTICE_, "zone %s: %s from %s failed: %s", zname(x), what, x->peer, why);
 	op_end(x);
 	refresh_xfr_done(&x->r, loop_clock(), 0, 0, 0, 0);
+	release(x);
 	schedule(x);
 }
 
@@ -90,6 +149,10 @@ static int open_socket(struct xfrin *x, int type, io_fn fn, uint32_t events)
 	x->io.fd = fd;
 	x->io.fn = fn;
 	x->io.arg = x;
+	const struct tsig_key *k = x->cz->primary_key[x->primary];
+	x->signed_op = k != NULL;
+	if (k)
+		x->key = *k;
 	if (loop_add(&x->srv->loop, &x->io, events) < 0) {
 		close(fd);
 		x->io.fd = -1;
@@ -99,6 +162,16 @@ static int open_socket(struct xfrin *x, int type, io_fn fn, uint32_t events)
 	x->started = loop_clock();
 	progress(x);
 	return 0;
+}
+
+/* Sign our request when the primary has a key; keep its MAC. */
+static int sign_request(struct xfrin *x, uint8_t *msg, size_t *len, size_t cap)
+{
+	if (!x->signed_op)
+		return 0;
+	x->req_mac_len = 0;
+	return tsig_sign(&x->key, msg, len, cap, (uint64_t)time(NULL), NULL, 0, 0, x->req_mac,
+			 &x->req_mac_len);
 }
 
 /* ---- the transfer (AXFR over TCP) ---------------------------------- */
@@ -124,9 +197,12 @@ static void xfr_finished(struct xfrin *x)
 	if (xp->uptodate) {
 		log_msg(LOG_INFO_, "zone %s: serial %lu is current at %s (IXFR)", zname(x),
 			(unsigned long)xp->serial, x->peer);
+		if (x->srv->cfg->data_dir[0])
+			snapshot_checked(x->srv->cfg->data_dir, zname(x), time(NULL));
 		op_end(x);
 		refresh_xfr_done(&x->r, loop_clock(), 1, cur->refresh, cur->retry, cur->expire);
 		x->cz->expired = 0;
+		release(x);
 		schedule(x);
 		return;
 	}
@@ -143,6 +219,7 @@ static void xfr_finished(struct xfrin *x)
 		op_end(x);
 		refresh_xfr_done(&x->r, loop_clock(), 1, cur->refresh, cur->retry, cur->expire);
 		x->cz->expired = 0;
+		release(x);
 		schedule(x);
 		return;
 	}
@@ -160,8 +237,12 @@ static void xfr_finished(struct xfrin *x)
 		(unsigned long long)(loop_clock() - x->started));
 	if (old)
 		zone_free(old);
+	if (x->srv->cfg->data_dir[0] && snapshot_save(x->srv->cfg->data_dir, zname(x), z) < 0)
+		log_msg(LOG_ERR_, "zone %s: cannot keep a copy in %s: %s", zname(x),
+			x->srv->cfg->data_dir, strerror(errno));
 	op_end(x);
 	refresh_xfr_done(&x->r, loop_clock(), 1, z->refresh, z->retry, z->expire);
+	release(x);
 	schedule(x);
 }
 
@@ -201,6 +282,7 @@ static void xfr_io(struct loop *l, struct io *io, uint32_t events)
 			op_failed(x, "transfer", strerror(errno));
 			return;
 		}
+		x->xp->now = (uint64_t)time(NULL);
 		int rc = n == 0 ? xfr_end(x->xp) : xfr_feed(x->xp, x->srv->buf, (size_t)n);
 		if (rc == XFR_FAIL) {
 			/* A broken connection is the primary's trouble, not
@@ -247,11 +329,25 @@ static void start_transfer(struct xfrin *x, int ixfr)
 	} else {
 		n = xfr_make_query(x->query + 2, sizeof(x->query) - 2, x->id, x->cz->apex, T_AXFR);
 	}
+	if (n == 0 || sign_request(x, x->query + 2, &n, sizeof(x->query) - 2) < 0) {
+		op_failed(x, "transfer", "request does not fit");
+		return;
+	}
+	if (x->signed_op) {
+		/* RFC 8945 5.3.1: every message of the answer is checked. */
+		if (tsig_stream_init(&x->ts, &x->key, x->req_mac, x->req_mac_len) < 0) {
+			op_failed(x, "transfer", "out of memory");
+			return;
+		}
+		x->ts_on = 1;
+		xfr_set_tsig(x->xp, &x->ts, (uint64_t)time(NULL));
+	}
 	x->query[0] = (uint8_t)(n >> 8);
 	x->query[1] = (uint8_t)n;
 	x->qlen = n + 2;
 	x->qsent = 0;
-	log_msg(LOG_INFO_, "zone %s: %s from %s", zname(x), x->ixfr ? "IXFR" : "AXFR", x->peer);
+	log_msg(LOG_INFO_, "zone %s: %s from %s%s", zname(x), x->ixfr ? "IXFR" : "AXFR", x->peer,
+		x->signed_op ? " (TSIG)" : "");
 }
 
 /* ---- the SOA check (UDP) ------------------------------------------- */
@@ -272,6 +368,23 @@ static void soa_io(struct loop *l, struct io *io, uint32_t events)
 		uint32_t serial;
 		if (n < 2 || ((x->srv->buf[0] << 8) | x->srv->buf[1]) != x->id)
 			continue; /* not the answer to our query: keep waiting */
+		if (x->signed_op) {
+			struct tsig_rr rr;
+			int st = tsig_verify(x->srv->buf, (size_t)n, &x->key, 1, (uint64_t)time(NULL),
+					     x->req_mac, x->req_mac_len, &rr, NULL);
+			if (st == TSIG_EPEER) {
+				char why[64];
+				snprintf(why, sizeof(why), "primary answered TSIG error %s",
+					 tsig_rcode_text(rr.error));
+				op_failed(x, "SOA query", why);
+				return;
+			}
+			if (st != TSIG_OK) {
+				op_failed(x, "SOA query", st == TSIG_UNSIGNED ? "the answer is not signed (TSIG)"
+									  : tsig_strerror(st));
+				return;
+			}
+		}
 		if (refresh_parse_soa(x->srv->buf, (size_t)n, x->id, x->cz->apex, &serial) < 0) {
 			op_failed(x, "SOA query", "no usable SOA in the answer");
 			return;
@@ -292,7 +405,10 @@ static void soa_io(struct loop *l, struct io *io, uint32_t events)
 		else
 			log_msg(LOG_INFO_, "zone %s: serial %lu is current at %s", zname(x),
 				(unsigned long)serial, x->peer);
+		if (x->srv->cfg->data_dir[0])
+			snapshot_checked(x->srv->cfg->data_dir, zname(x), time(NULL));
 		x->cz->expired = 0;
+		release(x);
 		schedule(x);
 		return;
 	}
@@ -306,6 +422,10 @@ static void start_soa(struct xfrin *x)
 		return;
 	}
 	size_t n = xfr_make_query(x->query, sizeof(x->query), x->id, x->cz->apex, T_SOA);
+	if (n == 0 || sign_request(x, x->query, &n, sizeof(x->query)) < 0) {
+		op_failed(x, "SOA query", "request does not fit");
+		return;
+	}
 	if (send(x->io.fd, x->query, n, 0) < 0)
 		op_failed(x, "SOA query", strerror(errno));
 }
@@ -322,13 +442,18 @@ static void tick(struct loop *l, struct timer *t)
 		log_msg(LOG_NOTICE_, "zone %s: expired (no successful check for %lu s): answering SERVFAIL",
 			zname(x), (unsigned long)x->r.expire);
 	}
-	x->primary = x->r.primary;
-	switch (refresh_poll(&x->r, now)) {
-	case RA_QUERY_SOA:
-		start_soa(x);
-		return;
-	case RA_TRANSFER:
-		start_transfer(x, 1);
+	if (refresh_due(&x->r, now)) {
+		if (x->srv->xfr_active >= x->srv->cfg->xfr_concurrency) {
+			wait_turn(x); /* release() wakes us */
+			return;
+		}
+		x->has_slot = 1;
+		x->srv->xfr_active++;
+		x->primary = x->r.primary;
+		if (refresh_poll(&x->r, now) == RA_QUERY_SOA)
+			start_soa(x);
+		else
+			start_transfer(x, 1);
 		return;
 	}
 	schedule(x);
@@ -350,17 +475,74 @@ void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const st
 	x->io.fd = -1;
 	timer_init(&x->tick, tick, x);
 	timer_init(&x->timeout, on_timeout, x);
-	refresh_init(&x->r, (unsigned)cfg->n_primary, loop_clock());
+	uint32_t seed = 0;
+	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+		seed = (uint32_t)(uintptr_t)x;
+	refresh_init(&x->r, (unsigned)cfg->n_primary, loop_clock(), seed);
+	refresh_bounds(&x->r, cfg->min_refresh, cfg->max_refresh, cfg->min_retry, cfg->max_retry,
+		       cfg->min_expire, cfg->max_expire);
+}
+
+/* Serve the copy kept by an earlier run, if it has not expired. */
+static void restore(struct xfrin *x)
+{
+	const char *dir = x->srv->cfg->data_dir, *why = NULL;
+	struct zone *z;
+	time_t checked;
+	int rc = snapshot_load(dir, zname(x), &z, &checked, &why);
+	if (rc == 1)
+		return;
+	if (rc < 0) {
+		log_msg(LOG_NOTICE_, "zone %s: the copy in %s is unusable (%s): transferring again",
+			zname(x), dir, why);
+		return;
+	}
+	time_t now = time(NULL);
+	refresh_bounds(&x->r, x->cfg->min_refresh, x->cfg->max_refresh, x->cfg->min_retry,
+		       x->cfg->max_retry, x->cfg->min_expire, x->cfg->max_expire);
+	uint32_t expire = z->expire < x->cfg->min_expire ? x->cfg->min_expire :
+			  z->expire > x->cfg->max_expire ? x->cfg->max_expire : z->expire;
+	int64_t age = now > checked ? (int64_t)(now - checked) : 0;
+	if (age >= (int64_t)expire) {
+		log_msg(LOG_NOTICE_, "zone %s: the copy in %s (serial %lu) expired %lld s ago: not served",
+			zname(x), dir, (unsigned long)z->serial, (long long)(age - expire));
+		zone_free(z);
+		return;
+	}
+	catalog_publish(x->cz, z);
+	refresh_restore(&x->r, loop_clock(), z->refresh, z->retry, z->expire,
+			(uint64_t)(expire - age) * 1000u);
+	log_msg(LOG_NOTICE_, "zone %s: serving serial %lu from the copy in %s (checked %lld s ago), %lu records",
+		zname(x), (unsigned long)z->serial, dir, (long long)age, (unsigned long)z->n_records);
 }
 
 void xfrin_start(struct xfrin *x)
 {
+	if (x->srv->cfg->data_dir[0])
+		restore(x);
 	timer_set(&x->srv->loop, &x->tick, loop_clock());
+}
+
+void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, const struct cfg_zone *cfg)
+{
+	x->cz = cz;
+	x->cfg = cfg;
+	cz->user = x;
+	x->r.n_primary = (unsigned)cfg->n_primary;
+	if (x->r.primary >= x->r.n_primary)
+		x->r.primary = 0;
+	if (x->primary >= cfg->n_primary)
+		x->primary = 0;
+	refresh_bounds(&x->r, cfg->min_refresh, cfg->max_refresh, cfg->min_retry, cfg->max_retry,
+		       cfg->min_expire, cfg->max_expire);
 }
 
 void xfrin_stop(struct xfrin *x)
 {
+	if (x->waiting)
+		unwait(x);
 	op_end(x);
+	release(x);
 	timer_cancel(&x->srv->loop, &x->tick);
 }
 

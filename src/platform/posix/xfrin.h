@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "../../core/refresh.h"
+#include "../../core/tsig.h"
 #include "../../core/xfr.h"
 #include "../../core/zonebuilder.h"
 #include "loop.h"
@@ -23,18 +24,32 @@ struct xfrin {
 	int op;                /* RA_QUERY_SOA or RA_TRANSFER while busy */
 	int connected;
 	int ixfr;              /* this transfer asked for IXFR */
+	int has_slot;          /* counts against xfr-concurrency */
+	int waiting;           /* in the queue for a slot */
+	struct xfrin *wait_next;
 	uint16_t id;
 	unsigned primary;
 	uint8_t query[2 + 512];
 	size_t qlen, qsent;
 	struct zone_builder *zb;
 	struct xfr_parser *xp;
+	/* TSIG with this primary: a copy of its key (a reload may free the
+	 * configuration's), our request's MAC, the transfer's verifier. */
+	int signed_op;
+	struct tsig_key key;
+	uint8_t req_mac[HMAC_MAX_LEN];
+	size_t req_mac_len;
+	struct tsig_stream ts;
+	int ts_on;
 	uint64_t started;
 	char peer[80];
 };
 
 void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const struct cfg_zone *cfg);
 void xfrin_start(struct xfrin *x);
+/* The configuration was reloaded: the zone's settings and catalog entry
+ * are new (the served version and the refresh state are kept). */
+void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, const struct cfg_zone *cfg);
 void xfrin_stop(struct xfrin *x);
 /* A NOTIFY was accepted from this peer. */
 void xfrin_notify(struct xfrin *x, const struct netaddr *from);
