@@ -352,6 +352,62 @@ static void start_transfer(struct xfrin *x, int ixfr)
 
 /* ---- the SOA check (UDP) ------------------------------------------- */
 
+static void start_soa(struct xfrin *x, int tcp);
+
+/* The answer to our SOA query: checked, then compared with what we serve. */
+static void soa_answer(struct xfrin *x, const uint8_t *msg, size_t n)
+{
+	uint32_t serial;
+	if (x->signed_op) {
+		struct tsig_rr rr;
+		int st = tsig_verify(msg, n, &x->key, 1, (uint64_t)time(NULL), x->req_mac,
+				     x->req_mac_len, &rr, NULL);
+		if (st == TSIG_EPEER) {
+			char why[64];
+			snprintf(why, sizeof(why), "primary answered TSIG error %s",
+				 tsig_rcode_text(rr.error));
+			op_failed(x, "SOA query", why);
+			return;
+		}
+		if (st != TSIG_OK) {
+			op_failed(x, "SOA query", st == TSIG_UNSIGNED ? "the answer is not signed (TSIG)"
+								  : tsig_strerror(st));
+			return;
+		}
+	}
+	/* Truncated over UDP: ask again over TCP (RFC 1035 4.2.1). */
+	if (!x->soa_tcp && n >= 4 && (msg[2] & 0x02)) {
+		op_end(x);
+		start_soa(x, 1);
+		return;
+	}
+	if (refresh_parse_soa(msg, n, x->id, x->cz->apex, &serial) < 0) {
+		op_failed(x, "SOA query", "no usable SOA in the answer");
+		return;
+	}
+	const struct zone *cur = x->cz->current;
+	uint32_t have = cur ? cur->serial : 0;
+	op_end(x);
+	int act = refresh_soa_done(&x->r, loop_clock(), 1, serial, have);
+	if (act == RA_TRANSFER) {
+		log_msg(LOG_INFO_, "zone %s: %s has serial %lu, newer than %lu", zname(x), x->peer,
+			(unsigned long)serial, (unsigned long)have);
+		start_transfer(x, 1);
+		return;
+	}
+	if (serial != have)
+		log_msg(LOG_NOTICE_, "zone %s: %s offers serial %lu, older than the %lu served: not followed",
+			zname(x), x->peer, (unsigned long)serial, (unsigned long)have);
+	else
+		log_msg(LOG_INFO_, "zone %s: serial %lu is current at %s", zname(x),
+			(unsigned long)serial, x->peer);
+	if (x->srv->cfg->data_dir[0])
+		snapshot_checked(x->srv->cfg->data_dir, zname(x), time(NULL));
+	x->cz->expired = 0;
+	release(x);
+	schedule(x);
+}
+
 static void soa_io(struct loop *l, struct io *io, uint32_t events)
 {
 	(void)l;
@@ -365,65 +421,90 @@ static void soa_io(struct loop *l, struct io *io, uint32_t events)
 			op_failed(x, "SOA query", strerror(errno));
 			return;
 		}
-		uint32_t serial;
 		if (n < 2 || ((x->srv->buf[0] << 8) | x->srv->buf[1]) != x->id)
 			continue; /* not the answer to our query: keep waiting */
-		if (x->signed_op) {
-			struct tsig_rr rr;
-			int st = tsig_verify(x->srv->buf, (size_t)n, &x->key, 1, (uint64_t)time(NULL),
-					     x->req_mac, x->req_mac_len, &rr, NULL);
-			if (st == TSIG_EPEER) {
-				char why[64];
-				snprintf(why, sizeof(why), "primary answered TSIG error %s",
-					 tsig_rcode_text(rr.error));
-				op_failed(x, "SOA query", why);
-				return;
-			}
-			if (st != TSIG_OK) {
-				op_failed(x, "SOA query", st == TSIG_UNSIGNED ? "the answer is not signed (TSIG)"
-									  : tsig_strerror(st));
-				return;
-			}
-		}
-		if (refresh_parse_soa(x->srv->buf, (size_t)n, x->id, x->cz->apex, &serial) < 0) {
-			op_failed(x, "SOA query", "no usable SOA in the answer");
-			return;
-		}
-		const struct zone *cur = x->cz->current;
-		uint32_t have = cur ? cur->serial : 0;
-		op_end(x);
-		int act = refresh_soa_done(&x->r, loop_clock(), 1, serial, have);
-		if (act == RA_TRANSFER) {
-			log_msg(LOG_INFO_, "zone %s: %s has serial %lu, newer than %lu", zname(x),
-				x->peer, (unsigned long)serial, (unsigned long)have);
-			start_transfer(x, 1);
-			return;
-		}
-		if (serial != have)
-			log_msg(LOG_NOTICE_, "zone %s: %s offers serial %lu, older than the %lu served: not followed",
-				zname(x), x->peer, (unsigned long)serial, (unsigned long)have);
-		else
-			log_msg(LOG_INFO_, "zone %s: serial %lu is current at %s", zname(x),
-				(unsigned long)serial, x->peer);
-		if (x->srv->cfg->data_dir[0])
-			snapshot_checked(x->srv->cfg->data_dir, zname(x), time(NULL));
-		x->cz->expired = 0;
-		release(x);
-		schedule(x);
+		soa_answer(x, x->srv->buf, (size_t)n);
 		return;
 	}
 }
 
-static void start_soa(struct xfrin *x)
+/* The SOA query over TCP: send it, gather the one answer. */
+static void soa_tcp_io(struct loop *l, struct io *io, uint32_t events)
+{
+	struct xfrin *x = io->arg;
+	(void)events;
+	if (!x->connected) {
+		int err = 0;
+		socklen_t el = sizeof(err);
+		getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err) {
+			op_failed(x, "SOA query", strerror(err));
+			return;
+		}
+		x->connected = 1;
+	}
+	if (x->qsent < x->qlen) {
+		ssize_t n = send(io->fd, x->query + x->qsent, x->qlen - x->qsent, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN) {
+			op_failed(x, "SOA query", strerror(errno));
+			return;
+		}
+		if (n > 0)
+			x->qsent += (size_t)n;
+		if (x->qsent == x->qlen)
+			loop_mod(l, io, EPOLLIN);
+		return;
+	}
+	size_t want = x->tcp_have < 2 ? 2 : 2 + (size_t)((x->tcp_len[0] << 8) | x->tcp_len[1]);
+	for (;;) {
+		ssize_t n;
+		if (x->tcp_have < 2)
+			n = read(io->fd, x->tcp_len + x->tcp_have, 2 - x->tcp_have);
+		else
+			n = read(io->fd, x->srv->buf + x->tcp_have - 2, want - x->tcp_have);
+		if (n == 0) {
+			op_failed(x, "SOA query", "connection closed before the answer");
+			return;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			op_failed(x, "SOA query", strerror(errno));
+			return;
+		}
+		x->tcp_have += (size_t)n;
+		progress(x);
+		if (x->tcp_have == 2)
+			want = 2 + (size_t)((x->tcp_len[0] << 8) | x->tcp_len[1]);
+		if (x->tcp_have >= 2 && x->tcp_have == want)
+			break;
+	}
+	soa_answer(x, x->srv->buf, want - 2);
+}
+
+static void start_soa(struct xfrin *x, int tcp)
 {
 	x->op = RA_QUERY_SOA;
-	if (open_socket(x, SOCK_DGRAM, soa_io, EPOLLIN) < 0) {
+	x->soa_tcp = tcp;
+	x->connected = 0;
+	x->tcp_have = 0;
+	if (open_socket(x, tcp ? SOCK_STREAM : SOCK_DGRAM, tcp ? soa_tcp_io : soa_io,
+			tcp ? EPOLLOUT : EPOLLIN) < 0) {
 		op_failed(x, "SOA query", strerror(errno));
 		return;
 	}
-	size_t n = xfr_make_query(x->query, sizeof(x->query), x->id, x->cz->apex, T_SOA);
-	if (n == 0 || sign_request(x, x->query, &n, sizeof(x->query)) < 0) {
+	uint8_t *q = x->query + (tcp ? 2 : 0);
+	size_t cap = sizeof(x->query) - 2;
+	size_t n = xfr_make_query(q, cap, x->id, x->cz->apex, T_SOA);
+	if (n == 0 || sign_request(x, q, &n, cap) < 0) {
 		op_failed(x, "SOA query", "request does not fit");
+		return;
+	}
+	if (tcp) {
+		x->query[0] = (uint8_t)(n >> 8);
+		x->query[1] = (uint8_t)n;
+		x->qlen = n + 2;
+		x->qsent = 0;
 		return;
 	}
 	if (send(x->io.fd, x->query, n, 0) < 0)
@@ -451,7 +532,7 @@ static void tick(struct loop *l, struct timer *t)
 		x->srv->xfr_active++;
 		x->primary = x->r.primary;
 		if (refresh_poll(&x->r, now) == RA_QUERY_SOA)
-			start_soa(x);
+			start_soa(x, 0);
 		else
 			start_transfer(x, 1);
 		return;

@@ -35,6 +35,9 @@ struct xfrin {
 	struct xfr_parser *xp;
 	/* TSIG with this primary: a copy of its key (a reload may free the
 	 * configuration's), our request's MAC, the transfer's verifier. */
+	int soa_tcp;           /* the SOA query goes over TCP (UDP was truncated) */
+	uint8_t tcp_len[2];
+	size_t tcp_have;
 	int signed_op;
 	struct tsig_key key;
 	uint8_t req_mac[HMAC_MAX_LEN];
