@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "nsec3.h"
 #include "rrtype.h"
 
 enum { E_TTL = 1, E_REQUIRED = 2 };
@@ -11,25 +12,48 @@ enum { RC_NOERROR = 0, RC_NXDOMAIN = 3, RC_YXDOMAIN = 6 };
 
 #define NO_NODE 0xFFFFFFFFu
 
+/* Is an RRset of this type at this name already in the answer? */
 static int present(const struct answer *a, const uint8_t *owner, uint16_t type)
 {
 	for (unsigned i = 0; i < a->n; i++) {
 		const struct rr_entry *e = &a->e[i];
 		uint16_t t = e->rs ? e->rs->type : T_CNAME;
-		if (t == type && name_equal(e->owner, owner))
+		if (t == type && e->owner && name_equal(e->owner, owner))
 			return 1;
 	}
 	return 0;
 }
 
-static void add(struct answer *a, uint8_t section, const uint8_t *owner,
-		const struct zone_rrset *rs, uint8_t flags)
+/* The same for an RRset known by its place in the zone. */
+static int present_rrset(const struct answer *a, const struct zone_rrset *rs)
 {
-	if (a->n == ICB_ANSWER_MAX_RRSETS || !rs)
+	for (unsigned i = 0; i < a->n; i++)
+		if (a->e[i].rs == rs)
+			return 1;
+	return 0;
+}
+
+/* The RRSIGs at a node that cover a type (RFC 4034 3). */
+static const struct zone_rrset *rrsig_of(const struct zone *z, uint32_t node, uint16_t type)
+{
+	const struct zone_node *n = &z->nodes[node];
+	const struct zone_rrset *rs = z->rrsets + n->rrsets;
+	for (uint16_t i = 0; i < n->n_rrsets; i++)
+		if (rs[i].type == T_RRSIG && rdata_len(zone_rdata(z, &rs[i])) >= 2 &&
+		    get16(zone_rdata(z, &rs[i]) + 2) == type)
+			return &rs[i];
+	return NULL;
+}
+
+static void add_one(struct answer *a, uint8_t section, const uint8_t *owner, uint32_t node,
+		    const struct zone_rrset *rs, uint8_t flags)
+{
+	if (a->n == ICB_ANSWER_MAX_RRSETS)
 		return;
 	struct rr_entry *e = &a->e[a->n++];
 	e->z = a->z;
 	e->owner = owner;
+	e->node = node;
 	e->rs = rs;
 	e->synth = NULL;
 	e->ttl = rs->ttl;
@@ -37,14 +61,130 @@ static void add(struct answer *a, uint8_t section, const uint8_t *owner,
 	e->flags = flags;
 }
 
+/* Add an RRset (owner NULL: the node's own name) and, when the client
+ * asked for DNSSEC, the RRSIGs that cover it (RFC 4035 3.1.1). */
+static void add(struct answer *a, uint8_t section, const uint8_t *owner, uint32_t node,
+		const struct zone_rrset *rs, uint8_t flags)
+{
+	if (!rs)
+		return;
+	add_one(a, section, owner, node, rs, flags);
+	if (a->dnssec && rs->type != T_RRSIG) {
+		const struct zone_rrset *sig = rrsig_of(a->z, node, rs->type);
+		if (sig)
+			add_one(a, section, owner, node, sig, flags);
+	}
+}
+
 static void add_soa(struct answer *a)
 {
 	const struct zone *z = a->z;
-	add(a, SEC_AUTHORITY, z->apex, zone_rrset(z, 0, T_SOA), E_REQUIRED | E_TTL);
-	/* RFC 2308 section 3: the negative TTL is min(SOA TTL, MINIMUM). */
-	if (a->n && a->e[a->n - 1].section == SEC_AUTHORITY)
-		a->e[a->n - 1].ttl = z->neg_ttl;
+	unsigned first = a->n;
+	add(a, SEC_AUTHORITY, z->apex, 0, zone_rrset(z, 0, T_SOA), E_REQUIRED | E_TTL);
+	/* RFC 2308 section 3: the negative TTL is min(SOA TTL, MINIMUM); the
+	 * same for its RRSIG (RFC 4035 3.1.3). */
+	for (unsigned i = first; i < a->n; i++)
+		a->e[i].ttl = z->neg_ttl < a->e[i].rs->ttl ? z->neg_ttl : a->e[i].rs->ttl;
 }
+
+/* ---- denial of existence (RFC 4035 3.1.3, RFC 5155 7.2) ------------- */
+
+/* The NSEC or NSEC3 RRset of a node, with its RRSIGs, in authority. */
+static void proof_at(struct answer *a, uint32_t node)
+{
+	if (node == NO_NODE)
+		return;
+	const struct zone_rrset *rs =
+		zone_rrset(a->z, node, a->z->dnssec == ZONE_NSEC3 ? T_NSEC3 : T_NSEC);
+	if (rs && !present_rrset(a, rs))
+		add(a, SEC_AUTHORITY, NULL, node, rs, E_REQUIRED);
+}
+
+/* NSEC: the NSEC that covers a name absent from the zone: the nearest
+ * owner before it in canonical order. */
+static void nsec_cover(struct answer *a, const uint8_t *key, size_t klen)
+{
+	uint32_t idx;
+	zone_find(a->z, key, klen, &idx);
+	proof_at(a, a->z->aux[idx]);
+}
+
+/* NSEC3: the chain entry covering (or matching) the hash of a name. */
+static uint32_t n3_cover(const struct zone *z, const uint8_t *name)
+{
+	uint8_t hash[SHA1_LEN];
+	char label[32];
+	if (z->n_nsec3 == 0 || nsec3_hash(&z->n3, name, hash) < 0)
+		return NO_NODE;
+	nsec3_b32(hash, label);
+	uint32_t lo = 0, hi = z->n_nsec3;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		size_t kl;
+		const uint8_t *k = zone_key(z, z->nsec3[mid], &kl);
+		if (memcmp(k, label, 32) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return z->nsec3[lo ? lo - 1 : z->n_nsec3 - 1]; /* wraps: 7.2.1 */
+}
+
+static uint32_t n3_entry(const struct zone *z, uint32_t i)
+{
+	return i == ZONE_NONE ? NO_NODE : z->nsec3[i];
+}
+
+/* RFC 5155 7.2.1: the closest (provable) encloser proof.  Climb from node
+ * to the nearest ancestor whose hash is in the chain; prove it, and cover
+ * the next closer name, the one below it on the way to name. */
+static uint32_t n3_encloser_proof(struct answer *a, const uint8_t *name, unsigned rel, uint32_t node)
+{
+	const struct zone *z = a->z;
+	while (z->aux[2 * node] == ZONE_NONE && z->nodes[node].labels > 0)
+		node = z->nodes[node].parent;
+	proof_at(a, n3_entry(z, z->aux[2 * node]));
+	if (rel > z->nodes[node].labels)
+		proof_at(a, n3_cover(z, name_skip(name, rel - z->nodes[node].labels - 1)));
+	return node;
+}
+
+/* The name does not exist: NXDOMAIN's proofs that neither it nor a
+ * wildcard that could match it does (4035 3.1.3.2, 5155 7.2.2). */
+static void deny_name(struct answer *a, const uint8_t *name, unsigned rel, const uint8_t *key,
+		      size_t klen, uint32_t ce)
+{
+	const struct zone *z = a->z;
+	if (z->dnssec == ZONE_NSEC) {
+		nsec_cover(a, key, klen);
+		uint8_t wkey[NAME_KEY_MAX + 2];
+		size_t cl;
+		const uint8_t *ck = zone_key(z, ce, &cl);
+		memcpy(wkey, ck, cl);
+		wkey[cl] = '*';
+		wkey[cl + 1] = 0;
+		nsec_cover(a, wkey, cl + 2);
+	} else if (z->dnssec == ZONE_NSEC3) {
+		ce = n3_encloser_proof(a, name, rel, ce);
+		proof_at(a, n3_entry(z, z->aux[2 * ce + 1]));
+	}
+}
+
+/* The name exists without the type: its own NSEC or NSEC3 (or, for an
+ * empty non-terminal under NSEC, the one covering it; for a name not in
+ * an NSEC3 chain, the opt-out proof of 5155 7.2.4). */
+static void deny_type(struct answer *a, const uint8_t *name, unsigned rel, uint32_t node)
+{
+	const struct zone *z = a->z;
+	if (z->dnssec == ZONE_NSEC)
+		proof_at(a, zone_rrset(z, node, T_NSEC) ? node : z->aux[node]);
+	else if (z->dnssec == ZONE_NSEC3 && z->aux[2 * node] != ZONE_NONE)
+		proof_at(a, n3_entry(z, z->aux[2 * node]));
+	else if (z->dnssec == ZONE_NSEC3)
+		n3_encloser_proof(a, name, rel, node);
+}
+
+/* ---- additional data ------------------------------------------------ */
 
 /* The first name in an RDATA (NS, MX, SRV targets), via the type table. */
 static const uint8_t *first_name(const struct rrtype *d, const uint8_t *rd)
@@ -80,13 +220,14 @@ static void add_addresses(struct answer *a, const uint8_t *target, int glue_ok, 
 	uint32_t n = lookup(a->z, target);
 	if (n == NO_NODE)
 		return;
-	if (!glue_ok && (a->z->nodes[n].flags & (NODE_UNDER | NODE_DELEG)))
+	int glue = (a->z->nodes[n].flags & (NODE_UNDER | NODE_DELEG)) != 0;
+	if (!glue_ok && glue)
 		return; /* not authoritative data: glue only goes with referrals */
 	static const uint16_t types[2] = { T_A, T_AAAA };
 	for (int i = 0; i < 2; i++) {
 		const struct zone_rrset *rs = zone_rrset(a->z, n, types[i]);
 		if (rs && !present(a, target, types[i]))
-			add(a, SEC_ADDITIONAL, target, rs, flags);
+			add(a, SEC_ADDITIONAL, target, n, rs, flags); /* glue has no RRSIG */
 	}
 }
 
@@ -103,13 +244,24 @@ static void additional(struct answer *a, const struct zone_rrset *rs)
 	}
 }
 
-static void referral(struct answer *a, uint32_t cut, const uint8_t *cut_name, unsigned step)
+static void referral(struct answer *a, const uint8_t *name, unsigned rel, uint32_t cut,
+		     const uint8_t *cut_name, unsigned step)
 {
 	const struct zone *z = a->z;
 	const struct zone_rrset *ns = zone_rrset(z, cut, T_NS);
 	if (step == 0)
 		a->aa = 0; /* RFC 1034 4.3.2 step 3b: not authoritative */
-	add(a, SEC_AUTHORITY, cut_name, ns, E_REQUIRED);
+	/* NS of the child is not signed here; DS (and its RRSIG) or the proof
+	 * that there is none is (RFC 4035 3.1.4). */
+	add_one(a, SEC_AUTHORITY, cut_name, cut, ns, E_REQUIRED);
+	if (a->dnssec) {
+		const struct zone_rrset *ds = zone_rrset(z, cut, T_DS);
+		if (ds)
+			add(a, SEC_AUTHORITY, cut_name, cut, ds, E_REQUIRED);
+		else
+			deny_type(a, name_skip(name, rel - z->nodes[cut].labels),
+				  z->nodes[cut].labels, cut);
+	}
 	/* Glue: addresses of the name servers that are inside this zone; the
 	 * ones below the cut are required (RFC 9471). */
 	const uint8_t *rd = zone_rdata(z, ns);
@@ -121,16 +273,20 @@ static void referral(struct answer *a, uint32_t cut, const uint8_t *cut_name, un
 
 /* Answer from a node that matched (exactly, or as the source of a
  * wildcard); owner is the name asked.  Returns the CNAME target to follow,
- * or NULL when the answer is complete. */
+ * or NULL when the answer is complete (*nodata set when it is NODATA). */
 static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *owner,
-				uint16_t qtype, int all_any)
+				uint16_t qtype, int all_any, int *nodata)
 {
 	const struct zone *z = a->z;
 	const struct zone_node *n = &z->nodes[node];
+	*nodata = 0;
 	if (qtype == T_ANY && n->n_rrsets) {
 		/* RFC 8482: over UDP one RRset is enough; over TCP all. */
 		for (uint16_t i = 0; i < n->n_rrsets; i++) {
-			add(a, SEC_ANSWER, owner, &z->rrsets[n->rrsets + i], 0);
+			const struct zone_rrset *rs = &z->rrsets[n->rrsets + i];
+			if (a->dnssec && rs->type == T_RRSIG)
+				continue; /* they come with the RRsets they cover */
+			add(a, SEC_ANSWER, owner, node, rs, 0);
 			if (!all_any)
 				break;
 		}
@@ -141,7 +297,7 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
 		const struct zone_rrset *rs = &z->rrsets[n->rrsets + i];
 		if (rs->type == qtype) {
-			add(a, SEC_ANSWER, owner, rs, 0);
+			add(a, SEC_ANSWER, owner, node, rs, 0);
 			additional(a, rs);
 			found = 1;
 		}
@@ -150,15 +306,16 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 		return NULL;
 	const struct zone_rrset *cn = zone_rrset(z, node, T_CNAME);
 	if (cn && qtype != T_ANY) {
-		add(a, SEC_ANSWER, owner, cn, 0);
+		add(a, SEC_ANSWER, owner, node, cn, 0);
 		return zone_rdata(z, cn) + 2;
 	}
 	add_soa(a); /* NODATA: RFC 2308 section 2.2 */
+	*nodata = 1;
 	return NULL;
 }
 
 void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
-		 const uint8_t *qname, uint16_t qtype, int all_any)
+		 const uint8_t *qname, uint16_t qtype, int all_any, int dnssec_ok)
 {
 	const uint8_t *cur = qname;
 	a->n = 0;
@@ -177,11 +334,17 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 			rel = name_in_zone(cur, z->apex);
 		}
 		a->z = z;
+		a->dnssec = dnssec_ok && z->dnssec != ZONE_UNSIGNED;
 		uint8_t key[NAME_KEY_MAX + 2];
 		size_t klen = name_key(cur, (unsigned)rel, key);
 		uint32_t idx;
 		int exact = zone_find(z, key, klen, &idx);
 		uint32_t node = exact ? idx : zone_encloser(z, key, klen, idx);
+		/* The NSEC3 chain's own names answer as if absent (5155 7.2.8). */
+		if (z->nodes[node].flags & NODE_NSEC3) {
+			node = z->nodes[node].parent;
+			exact = 0;
+		}
 
 		/* A zone cut or a DNAME above the name (or a cut at it) decides
 		 * first; the one nearest the apex wins (RFC 1034 4.3.2 3b). */
@@ -199,17 +362,17 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 			if (cut != NO_NODE) {
 				const uint8_t *cut_name = name_skip(cur, (unsigned)rel - z->nodes[cut].labels);
 				if (z->nodes[cut].flags & NODE_DELEG) {
-					referral(a, cut, cut_name, step);
+					referral(a, cur, (unsigned)rel, cut, cut_name, step);
 					return;
 				}
 				/* DNAME: answer it and synthesise the CNAME (RFC 6672 3.3).
 				 * A DNAME into its own subtree repeats: once is enough
 				 * in the answer, and the synthesis stops at our limit. */
 				const struct zone_rrset *dn = zone_rrset(z, cut, T_DNAME);
-				if (a->n_synth == ICB_SYNTH_MAX || a->n + 2 > ICB_ANSWER_MAX_RRSETS)
+				if (a->n_synth == ICB_SYNTH_MAX || a->n + 3 > ICB_ANSWER_MAX_RRSETS)
 					return;
 				if (!present(a, cut_name, T_DNAME))
-					add(a, SEC_ANSWER, cut_name, dn, 0);
+					add(a, SEC_ANSWER, cut_name, cut, dn, 0);
 				const uint8_t *target = zone_rdata(z, dn) + 2;
 				size_t prefix = (size_t)(cut_name - cur), tlen = name_len(target);
 				if (prefix + tlen > NAME_MAXLEN) {
@@ -219,9 +382,11 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 				uint8_t *s = a->synth[a->n_synth++];
 				memcpy(s, cur, prefix);
 				memcpy(s + prefix, target, tlen);
+				/* The synthesised CNAME is unsigned (RFC 6672 5.3.1). */
 				struct rr_entry *e = &a->e[a->n++];
 				e->z = z;
 				e->owner = cur;
+				e->node = NO_NODE;
 				e->rs = NULL;
 				e->synth = s;
 				e->ttl = dn->ttl;
@@ -235,23 +400,47 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 		}
 
 		const uint8_t *next;
+		int nodata;
 		if (exact) {
-			next = from_node(a, node, cur, qtype, all_any);
+			next = from_node(a, node, cur, qtype, all_any, &nodata);
+			if (nodata && a->dnssec)
+				deny_type(a, cur, (unsigned)rel, node);
 		} else if (z->nodes[node].flags & NODE_WILDCHILD) {
 			/* RFC 4592: the source of synthesis is "*" below the
 			 * closest encloser. */
 			size_t cl;
 			const uint8_t *ck = zone_key(z, node, &cl);
-			memcpy(key, ck, cl);
-			key[cl] = '*';
-			key[cl + 1] = 0;
+			uint8_t wkey[NAME_KEY_MAX + 2];
+			memcpy(wkey, ck, cl);
+			wkey[cl] = '*';
+			wkey[cl + 1] = 0;
 			uint32_t w;
-			if (!zone_find(z, key, cl + 2, &w))
+			if (!zone_find(z, wkey, cl + 2, &w))
 				return;
-			next = from_node(a, w, cur, qtype, all_any);
+			next = from_node(a, w, cur, qtype, all_any, &nodata);
+			if (a->dnssec) {
+				/* The name asked for does not exist itself (4035
+				 * 3.1.3.3, 5155 7.2.6), and for NODATA neither does
+				 * the type at the wildcard (3.1.3.4, 7.2.5). */
+				if (z->dnssec == ZONE_NSEC) {
+					nsec_cover(a, key, klen);
+					if (nodata)
+						proof_at(a, w);
+				} else {
+					if (nodata)
+						n3_encloser_proof(a, cur, (unsigned)rel, node);
+					else
+						proof_at(a, n3_cover(z, name_skip(cur, (unsigned)rel -
+											     z->nodes[node].labels - 1)));
+					if (nodata)
+						proof_at(a, n3_entry(z, z->aux[2 * w]));
+				}
+			}
 		} else {
 			a->rcode = RC_NXDOMAIN;
 			add_soa(a);
+			if (a->dnssec)
+				deny_name(a, cur, (unsigned)rel, key, klen, node);
 			return;
 		}
 		if (!next)
@@ -306,27 +495,35 @@ static void write_rr(struct builder *b, const uint8_t *owner, uint16_t type, uin
 
 int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 {
+	uint8_t own[NAME_MAXLEN];
 	counts[0] = counts[1] = counts[2] = 0;
 	for (uint8_t sec = SEC_ANSWER; sec <= SEC_ADDITIONAL; sec++) {
 		for (unsigned i = 0; i < a->n; i++) {
 			const struct rr_entry *e = &a->e[i];
 			if (e->section != sec)
 				continue;
+			const uint8_t *owner = e->owner;
+			if (!owner) { /* a proof's owner: the node's own name */
+				if (zone_node_name(e->z, e->node, own) < 0)
+					continue;
+				owner = own;
+			}
 			struct builder_mark m = bld_mark(b);
 			uint16_t n = 0;
 			if (!e->rs) {
-				write_rr(b, e->owner, T_CNAME, e->ttl, e->synth, name_len(e->synth));
+				write_rr(b, owner, T_CNAME, e->ttl, e->synth, name_len(e->synth));
 				n = 1;
 			} else {
 				uint32_t ttl = (e->flags & E_TTL) ? e->ttl : e->rs->ttl;
 				const uint8_t *rd = zone_rdata(e->z, e->rs);
 				for (uint16_t k = 0; k < e->rs->count; k++, rd = rdata_next(rd))
-					write_rr(b, e->owner, e->rs->type, ttl, rd + 2, rdata_len(rd));
+					write_rr(b, owner, e->rs->type, ttl, rd + 2, rdata_len(rd));
 				n = e->rs->count;
 			}
 			if (b->err) {
 				bld_rollback(b, m);
-				/* RFC 2181 9: missing answers or authority, or
+				/* RFC 2181 9: missing answers or authority (with
+				 * their RRSIGs and proofs, RFC 4035 3.1.1), or
 				 * required glue (RFC 9471), mean TC; other
 				 * additional data is simply left out. */
 				if (sec != SEC_ADDITIONAL || (e->flags & E_REQUIRED))

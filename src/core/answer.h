@@ -11,7 +11,7 @@
 #include "zone.h"
 
 #ifndef ICB_ANSWER_MAX_RRSETS
-#define ICB_ANSWER_MAX_RRSETS 48 /* RRsets in one response */
+#define ICB_ANSWER_MAX_RRSETS 64 /* RRsets (and their RRSIG sets) in one response */
 #endif
 #ifndef ICB_CHAIN_MAX
 #define ICB_CHAIN_MAX 12         /* CNAME/DNAME steps followed */
@@ -24,7 +24,8 @@ enum { SEC_ANSWER = 0, SEC_AUTHORITY = 1, SEC_ADDITIONAL = 2 };
 
 struct rr_entry {
 	const struct zone *z;         /* the zone it comes from */
-	const uint8_t *owner;
+	const uint8_t *owner;         /* NULL: the name of node */
+	uint32_t node;                /* where it is in the zone */
 	const struct zone_rrset *rs;  /* NULL: a CNAME synthesised from a DNAME */
 	const uint8_t *synth;         /* its target */
 	uint32_t ttl;
@@ -40,6 +41,7 @@ struct answer {
 	unsigned n_synth;
 	uint8_t rcode;
 	uint8_t aa;
+	uint8_t dnssec;               /* DO set and the zone signed */
 };
 
 struct catalog;
@@ -47,9 +49,10 @@ struct catalog;
 /* Decide the answer to (qname, qtype) from zone z; a CNAME or DNAME chain
  * that leads into another zone of cat goes on there (RFC 1034 4.3.2 step
  * 3a: back to step 1).  all_any: answer ANY with every RRset (over TCP)
- * rather than one (RFC 8482 over UDP). */
+ * rather than one (RFC 8482 over UDP).  dnssec_ok: the DO bit (RFC 3225):
+ * RRSIGs and the proofs of denial go with the answer. */
 void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
-		 const uint8_t *qname, uint16_t qtype, int all_any);
+		 const uint8_t *qname, uint16_t qtype, int all_any, int dnssec_ok);
 
 /* Write the sections; counts[] receives the RR counts.  Returns 1 if the
  * answer had to be truncated (TC), else 0. */

@@ -1,5 +1,5 @@
-/* The one crypto primitive the core needs: HMAC (RFC 2104) over the hash
- * functions of TSIG (RFC 8945 6).  The core only calls these; each platform
+/* The crypto the core needs: HMAC (RFC 2104) over the hash functions of
+ * TSIG (RFC 8945 6), and SHA-1 for NSEC3 (RFC 5155).  The core only calls these; each platform
  * supplies them from a well-kept library (POSIX: OpenSSL's libcrypto, in
  * src/platform/posix/hmac_openssl.c), so no hash is written by hand. */
 #ifndef ICBIND_HMAC_H
@@ -31,5 +31,9 @@ void hmac_update(struct hmac_ctx *ctx, const void *data, size_t len);
 size_t hmac_final(struct hmac_ctx *ctx, uint8_t *out);
 void hmac_free(struct hmac_ctx *ctx);
 size_t hmac_len(enum hmac_alg alg);
+
+/* SHA-1 of one buffer (NSEC3 hashing, RFC 5155 5); 0 or -1. */
+#define SHA1_LEN 20
+int sha1_digest(const void *data, size_t len, uint8_t out[SHA1_LEN]);
 
 #endif

@@ -14,20 +14,33 @@ void zone_free(struct zone *z)
 int zone_adopt(struct zone *z, size_t len)
 {
 	size_t hdr = (sizeof(struct zone) + 7) & ~(size_t)7;
-	if (len < hdr || z->bytes != len || z->n_nodes == 0)
+	if (len < hdr || z->bytes != len || z->n_nodes == 0 || z->dnssec > ZONE_NSEC3)
+		return -1;
+	if (z->n_nodes > len / sizeof(struct zone_node) ||
+	    z->n_rrsets > len / sizeof(struct zone_rrset) || z->n_nsec3 > len / 4 ||
+	    zone_aux_count(z) > len / 4)
 		return -1;
 	size_t nsz = (size_t)z->n_nodes * sizeof(struct zone_node);
 	size_t rsz = (size_t)z->n_rrsets * sizeof(struct zone_rrset);
-	if (z->n_nodes > len / sizeof(struct zone_node) ||
-	    z->n_rrsets > len / sizeof(struct zone_rrset) || hdr + nsz + rsz > len)
+	size_t n3sz = (size_t)z->n_nsec3 * 4, asz = zone_aux_count(z) * 4;
+	if (hdr + nsz + rsz + n3sz + asz > len)
 		return -1;
 	uint8_t *blk = (uint8_t *)z;
-	size_t dlen = len - hdr - nsz - rsz;
+	size_t dlen = len - hdr - nsz - rsz - n3sz - asz;
 	z->nodes = (const struct zone_node *)(const void *)(blk + hdr);
 	z->rrsets = (const struct zone_rrset *)(const void *)(blk + hdr + nsz);
-	z->data = blk + hdr + nsz + rsz;
+	z->nsec3 = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz);
+	z->aux = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz);
+	z->data = blk + hdr + nsz + rsz + n3sz + asz;
 	if (name_check(z->apex, sizeof(z->apex)) != z->apex_len)
 		return -1;
+	for (uint32_t i = 0; i < z->n_nsec3; i++)
+		if (z->nsec3[i] >= z->n_nodes)
+			return -1;
+	for (size_t i = 0; i < zone_aux_count(z); i++)
+		if (z->aux[i] != ZONE_NONE &&
+		    z->aux[i] >= (z->dnssec == ZONE_NSEC ? z->n_nodes : z->n_nsec3))
+			return -1;
 	/* Every node, RRset and RDATA inside the block, parents first. */
 	uint32_t records = 0;
 	for (uint32_t i = 0; i < z->n_nodes; i++) {

@@ -12,13 +12,19 @@
 #include <stdint.h>
 
 #include "name.h"
+#include "nsec3.h"
 
 enum node_flags {
 	NODE_DELEG = 1,     /* NS below the apex: a zone cut (RFC 1034 4.2.1) */
 	NODE_DNAME = 2,     /* has a DNAME (RFC 6672) */
 	NODE_WILDCHILD = 4, /* has a child "*" (RFC 4592) */
 	NODE_UNDER = 8,     /* a proper ancestor is a cut or has a DNAME */
+	NODE_NSEC3 = 16,    /* an owner of the zone's NSEC3 chain */
 };
+
+enum zone_dnssec { ZONE_UNSIGNED = 0, ZONE_NSEC = 1, ZONE_NSEC3 = 2 };
+
+#define ZONE_NONE 0xFFFFFFFFu
 
 struct zone_node {
 	uint32_t key;       /* offset in data: u16 length, then the key */
@@ -45,10 +51,27 @@ struct zone {
 	uint32_t refresh, retry, expire;
 	uint32_t n_nodes, n_rrsets, n_records;
 	size_t bytes;       /* everything this version holds */
+	/* DNSSEC (RFC 4035, 5155), worked out when the zone is built so that a
+	 * query hashes nothing but the name it asks about:
+	 * NSEC: aux[node] is the node at or before it that owns an NSEC;
+	 * NSEC3: nsec3[] lists the chain's nodes in hash order, aux[2 * node]
+	 * is the entry whose hash is the node's, aux[2 * node + 1] the one
+	 * covering (or matching) "*.node"; ZONE_NONE where there is none. */
+	uint8_t dnssec;
+	struct nsec3_params n3;
+	uint32_t n_nsec3;
 	const struct zone_node *nodes;
 	const struct zone_rrset *rrsets;
+	const uint32_t *nsec3;
+	const uint32_t *aux;
 	const uint8_t *data;
 };
+
+/* Octets of the aux array. */
+static inline size_t zone_aux_count(const struct zone *z)
+{
+	return z->dnssec == ZONE_NSEC ? z->n_nodes : z->dnssec == ZONE_NSEC3 ? 2 * (size_t)z->n_nodes : 0;
+}
 
 void zone_free(struct zone *z);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nsec3.h"
 #include "rrtype.h"
 #include "wire.h"
 
@@ -397,10 +398,136 @@ static void set_flags(struct layout *l)
 	}
 }
 
+/* ---- DNSSEC: what queries will need, worked out once ----------------- */
+
+struct proofs {
+	uint8_t mode;
+	struct nsec3_params n3;
+	uint32_t *nsec3;    /* node indices of the chain */
+	size_t n_nsec3;
+	uint32_t *aux;
+	size_t n_aux;
+};
+
+static const struct zone_rrset *l_rrset(const struct layout *l, size_t node, uint16_t type)
+{
+	const struct zone_node *n = &l->nodes[node];
+	for (uint16_t r = 0; r < n->n_rrsets; r++)
+		if (l->rrsets[n->rrsets + r].type == type)
+			return &l->rrsets[n->rrsets + r];
+	return NULL;
+}
+
+/* The chain entry whose label is the largest not above want: the one that
+ * covers (or matches) a hash; wrapping to the last (RFC 5155 7.2.1). */
+static uint32_t n3_cover(const struct layout *l, const struct proofs *p, const char *want, int *match)
+{
+	size_t lo = 0, hi = p->n_nsec3;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const uint8_t *k = l->data + l->nodes[p->nsec3[mid]].key + 2;
+		if (memcmp(k, want, 32) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint32_t i = lo ? (uint32_t)lo - 1 : (uint32_t)p->n_nsec3 - 1;
+	*match = memcmp(l->data + l->nodes[p->nsec3[i]].key + 2, want, 32) == 0;
+	return i;
+}
+
+static int prepare_proofs(struct zone_builder *b, struct layout *l, struct proofs *p)
+{
+	memset(p, 0, sizeof(*p));
+	const struct zone_rrset *param = l_rrset(l, 0, T_NSEC3PARAM);
+	if (param) {
+		const uint8_t *rd = l->data + param->rdata;
+		if (nsec3_params_parse(rd + 2, rdata_len(rd), &p->n3) < 0 || p->n3.alg != 1 ||
+		    p->n3.iterations > NSEC3_MAX_ITERATIONS)
+			param = NULL; /* a chain we cannot use: served as data only */
+	}
+	if (param) {
+		/* The chain: children of the apex with a 32-digit label and an
+		 * NSEC3 of the same parameters, in canonical (= hash) order. */
+		p->nsec3 = malloc(l->n_nodes * sizeof(uint32_t));
+		if (!p->nsec3)
+			return -1;
+		for (size_t i = 1; i < l->n_nodes; i++) {
+			struct zone_node *n = &l->nodes[i];
+			const struct zone_rrset *rs = l_rrset(l, i, T_NSEC3);
+			struct nsec3_params np;
+			const uint8_t *rd = rs ? l->data + rs->rdata : NULL;
+			if (n->labels != 1 || !rs || get16(l->data + n->key) != 33 ||
+			    nsec3_params_parse(rd + 2, rdata_len(rd), &np) < 0 || np.alg != p->n3.alg ||
+			    np.iterations != p->n3.iterations || np.salt_len != p->n3.salt_len ||
+			    memcmp(np.salt, p->n3.salt, np.salt_len) != 0)
+				continue;
+			n->flags |= NODE_NSEC3;
+			p->nsec3[p->n_nsec3++] = (uint32_t)i;
+		}
+		if (p->n_nsec3 == 0)
+			return 0;
+		p->mode = ZONE_NSEC3;
+		p->n_aux = 2 * l->n_nodes;
+		p->aux = malloc(p->n_aux * sizeof(uint32_t));
+		if (!p->aux)
+			return -1;
+		uint8_t name[NAME_MAXLEN + 2], hash[SHA1_LEN];
+		char label[32];
+		for (size_t i = 0; i < l->n_nodes; i++) {
+			struct zone_node *n = &l->nodes[i];
+			p->aux[2 * i] = p->aux[2 * i + 1] = ZONE_NONE;
+			/* The chain's own names and what is under a cut are not
+			 * in the chain (RFC 5155 7.1). */
+			if ((n->flags & (NODE_NSEC3 | NODE_UNDER)) ||
+			    name_from_key(l->data + n->key + 2, get16(l->data + n->key), b->apex,
+					  name + 2) < 0)
+				continue;
+			int match;
+			if (nsec3_hash(&p->n3, name + 2, hash) == 0) {
+				nsec3_b32(hash, label);
+				uint32_t c = n3_cover(l, p, label, &match);
+				if (match)
+					p->aux[2 * i] = c;
+			}
+			/* "*.name", for the wildcard part of the proofs. */
+			if (name_len(name + 2) + 2 <= NAME_MAXLEN) {
+				name[0] = 1;
+				name[1] = '*';
+				if (nsec3_hash(&p->n3, name, hash) == 0) {
+					nsec3_b32(hash, label);
+					p->aux[2 * i + 1] = n3_cover(l, p, label, &match);
+				}
+			}
+		}
+		return 0;
+	}
+	/* NSEC: the owner at or before each node, for covering NSECs. */
+	int any = 0;
+	for (size_t i = 0; i < l->n_nodes && !any; i++)
+		any = l_rrset(l, i, T_NSEC) != NULL;
+	if (!any)
+		return 0;
+	p->mode = ZONE_NSEC;
+	p->n_aux = l->n_nodes;
+	p->aux = malloc(p->n_aux * sizeof(uint32_t));
+	if (!p->aux)
+		return -1;
+	uint32_t last = ZONE_NONE;
+	for (size_t i = 0; i < l->n_nodes; i++) {
+		if (l_rrset(l, i, T_NSEC))
+			last = (uint32_t)i;
+		p->aux[i] = last;
+	}
+	return 0;
+}
+
 int zb_finish(struct zone_builder *b, struct zone **out)
 {
 	struct layout l;
+	struct proofs pr;
 	memset(&l, 0, sizeof(l));
+	memset(&pr, 0, sizeof(pr));
 	int rc = -1;
 	*out = NULL;
 	b->err = "out of memory";
@@ -423,11 +550,16 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 		goto done;
 	}
 
-	/* One block: the zone header, nodes, RRsets, then the octets. */
+	if (prepare_proofs(b, &l, &pr) < 0)
+		goto done;
+
+	/* One block: the zone header, nodes, RRsets, the DNSSEC indexes,
+	 * then the octets. */
 	size_t hdr = (sizeof(struct zone) + 7) & ~(size_t)7;
 	size_t nsz = l.n_nodes * sizeof(struct zone_node);
 	size_t rsz = l.n_rrsets * sizeof(struct zone_rrset);
-	size_t total = hdr + nsz + rsz + l.data_len;
+	size_t n3sz = pr.mode == ZONE_NSEC3 ? pr.n_nsec3 * 4 : 0, asz = pr.n_aux * 4;
+	size_t total = hdr + nsz + rsz + n3sz + asz + l.data_len;
 	uint8_t *blk = malloc(total);
 	if (!blk)
 		goto done;
@@ -438,11 +570,22 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	z->apex_labels = (uint8_t)b->apex_labels;
 	struct zone_node *nodes = (struct zone_node *)(void *)(blk + hdr);
 	struct zone_rrset *rrsets = (struct zone_rrset *)(void *)(blk + hdr + nsz);
-	uint8_t *data = blk + hdr + nsz + rsz;
+	uint32_t *n3 = (uint32_t *)(void *)(blk + hdr + nsz + rsz);
+	uint32_t *aux = (uint32_t *)(void *)(blk + hdr + nsz + rsz + n3sz);
+	uint8_t *data = blk + hdr + nsz + rsz + n3sz + asz;
 	if (nsz)
 		memcpy(nodes, l.nodes, nsz);
 	if (rsz)
 		memcpy(rrsets, l.rrsets, rsz);
+	if (n3sz)
+		memcpy(n3, pr.nsec3, n3sz);
+	if (asz)
+		memcpy(aux, pr.aux, asz);
+	z->dnssec = pr.mode;
+	z->n3 = pr.n3;
+	z->n_nsec3 = n3sz ? (uint32_t)pr.n_nsec3 : 0;
+	z->nsec3 = n3;
+	z->aux = aux;
 	if (l.data_len)
 		memcpy(data, l.data, l.data_len);
 	z->nodes = nodes;
@@ -468,6 +611,8 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	rc = 0;
 	b->err = NULL;
 done:
+	free(pr.nsec3);
+	free(pr.aux);
 	free(l.nodes);
 	free(l.rrsets);
 	free(l.data);

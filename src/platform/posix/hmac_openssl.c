@@ -112,3 +112,9 @@ void hmac_free(struct hmac_ctx *ctx)
 	EVP_MAC_CTX_free(ctx->mac);
 	free(ctx);
 }
+
+int sha1_digest(const void *data, size_t len, uint8_t out[SHA1_LEN])
+{
+	unsigned int n = 0;
+	return EVP_Digest(data, len, out, &n, EVP_sha1(), NULL) == 1 && n == SHA1_LEN ? 0 : -1;
+}
