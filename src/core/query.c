@@ -201,10 +201,8 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	size_t reserve = e.present ? OPT_LEN : 0;
 	if (res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_EFORMERR && res->tsig != TSIG_EPEER)
 		reserve += name_len(trr.key) + name_len(trr.alg) + 10 + 16 + HMAC_MAX_LEN + 6;
-	if (limit < 512 + reserve)
-		limit = 512 + reserve < cap ? 512 + reserve : cap;
 	struct builder b;
-	bld_init(&b, out, limit - reserve);
+	bld_init(&b, out, limit > reserve + 12 + NAME_MAXLEN + 4 ? limit - reserve : limit);
 	uint8_t hdr[12] = { 0 };
 	bld_bytes(&b, hdr, 12);
 	if (echo_q) {

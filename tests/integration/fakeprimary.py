@@ -581,6 +581,7 @@ class FakePrimary:
         self.event("xfr", mode)
         self.event("xfr-serial", serial)
         qq = q.question[0]
+        self.event("xfr-qtype", dns.rdatatype.to_text(qq.rdtype))
         question = (qq.name, T_AXFR if qq.rdtype == dns.rdatatype.AXFR else T_IXFR, qq.rdclass)
         if mode == "stall":
             msgs, _ = build_transfer("good", serial, nmsg, q.id, question, self.zone)

@@ -29,6 +29,7 @@ ZONES_DIR = os.path.join(HERE, "zones")
 KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+NAMED = shutil.which("named") or "/usr/sbin/named"
 
 
 def zone_text(name):
@@ -87,7 +88,7 @@ def send_notify(addr, port, zone, source=None, timeout=2.0, serial=None):
     m.set_opcode(dns.opcode.NOTIFY)
     if serial is not None:
         m.answer.append(dns.rrset.from_text(
-            zone, 0, "IN", "SOA", ". . %d 0 0 0 0" % serial))
+            dns.name.from_text(zone), 0, "IN", "SOA", ". . %d 0 0 0 0" % serial))
     return dns.query.udp(m, addr, port=port, timeout=timeout, source=source)
 
 
@@ -116,7 +117,8 @@ class _Daemon:
         self._log = None
 
     def _spawn(self, argv):
-        self._log = open(self.logpath, "w")
+        # Appending: a daemon started again (after halt()) keeps its old log.
+        self._log = open(self.logpath, "a")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.dir,
                                      start_new_session=True, preexec_fn=_die_with_parent)
@@ -131,8 +133,10 @@ class _Daemon:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def stop(self):
-        """Stop the daemon (SIGTERM, then SIGKILL after 5 s) and remove its directory."""
+    def halt(self):
+        """Stop the process (SIGTERM, then SIGKILL after 5 s) but keep its
+        directory, database and log, so that start() can bring it back (a
+        primary's outage)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -143,6 +147,10 @@ class _Daemon:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def stop(self):
+        """Stop the daemon (SIGTERM, then SIGKILL after 5 s) and remove its directory."""
+        self.halt()
         if os.environ.get("ICBIND_KEEP_PEER_DIRS"):
             return
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -160,6 +168,29 @@ class _Daemon:
         self.stop()
 
 
+class TsigKey:
+    """A TSIG key shared by the test's peers: name, algorithm ("hmac-sha256"
+    ...) and secret (base64). random() makes a fresh one."""
+
+    def __init__(self, name, algorithm, secret):
+        self.name, self.algorithm, self.secret = name, algorithm, secret
+
+    @classmethod
+    def random(cls, name, algorithm="hmac-sha256", length=None):
+        import base64
+        length = length or {"hmac-md5": 16, "hmac-sha1": 20, "hmac-sha224": 28,
+                            "hmac-sha256": 32, "hmac-sha384": 48, "hmac-sha512": 64}[algorithm]
+        return cls(name, algorithm, base64.b64encode(os.urandom(length)).decode())
+
+    def keyring(self):
+        """The key for dnspython (Message.use_tsig, dns.query keyring)."""
+        import dns.tsig
+        return dns.tsig.Key(self.name, self.secret, self.algorithm)
+
+    def __repr__(self):
+        return "TsigKey(%s, %s)" % (self.name, self.algorithm)
+
+
 class Knot(_Daemon):
     """knotd as a primary for zones (dict name -> zone file text).
 
@@ -167,14 +198,29 @@ class Knot(_Daemon):
     every change of a zone. Transfers and NOTIFY are allowed from
     127.0.0.0/8. Zone changes go through knotc transactions (zone_change),
     and the serial is incremented by Knot (serial-policy: increment).
+
+    key: a TsigKey. With it, transfers (and incoming NOTIFY) are allowed
+    only when signed with this key, and the NOTIFY Knot sends is signed.
+
+    journal: True (the default) keeps the history of changes, so Knot
+    answers IXFR with differences; False (journal-content: none) makes it
+    answer every IXFR with the whole zone.
+
+    halt() stops knotd and keeps its directory; start() brings it back
+    with the zones and the changes made so far (an outage of the primary).
     """
 
     name = "knot"
 
-    def __init__(self, zones, port=None, notify=(), addr="127.0.0.1", start=True):
+    def __init__(self, zones, port=None, notify=(), addr="127.0.0.1", start=True,
+                 key=None, journal=True, workers=1, timeout=15.0):
         super().__init__(port, addr)
         self.zones = dict(zones)
         self.notify = list(notify)
+        self.key = key
+        self.journal = journal
+        self.workers = workers
+        self.started_once = False
         self.conf = os.path.join(self.dir, "knot.conf")
         os.makedirs(os.path.join(self.dir, "run"))
         os.makedirs(os.path.join(self.dir, "db"))
@@ -185,12 +231,14 @@ class Knot(_Daemon):
         with open(self.conf, "w") as f:
             f.write(self._config())
         if start:
-            self.start()
+            self.start(timeout)
 
     def _remotes(self):
         out = []
         for i, (a, p) in enumerate(self.notify):
             out.append("  - id: secondary%d\n    address: %s@%d\n" % (i, a, p))
+            if getattr(self, "key", None) is not None:
+                out.append("    key: %s\n" % self.key.name)
         return "".join(out)
 
     def _config(self):
@@ -199,7 +247,7 @@ class Knot(_Daemon):
              "    rundir: %s/run\n"
              "    pidfile: %s/run/knot.pid\n"
              "    listen: %s@%d\n"
-             "    background-workers: 1\n"
+             "    background-workers: %d\n"
              "log:\n"
              "  - target: stderr\n"
              "    any: info\n"
@@ -207,23 +255,38 @@ class Knot(_Daemon):
              "    storage: %s/db\n"
              "control:\n"
              "    listen: %s/run/knot.sock\n"
-             % (d, d, self.addr, self.port, d, d))
+             % (d, d, self.addr, self.port, getattr(self, "workers", 1), d, d))
+        key = getattr(self, "key", None)
+        if key is not None:
+            s += ("key:\n"
+                  "  - id: %s\n"
+                  "    algorithm: %s\n"
+                  "    secret: %s\n" % (key.name, key.algorithm, key.secret))
         remotes = self._remotes()
         if remotes:
             s += "remote:\n" + remotes
         s += ("acl:\n"
               "  - id: loopback\n"
-              "    address: 127.0.0.0/8\n"
-              "    action: [transfer, notify]\n"
+              "    address: 127.0.0.0/8\n")
+        if key is not None:
+            s += "    key: %s\n" % key.name
+        if getattr(self, "journal", True):
+            journal = ("    zonefile-load: difference\n"
+                       "    journal-content: changes\n"
+                       "    zonefile-sync: -1\n")
+        else:
+            # No history: every IXFR is answered with the whole zone.
+            journal = ("    zonefile-load: whole\n"
+                       "    journal-content: none\n"
+                       "    zonefile-sync: 0\n")
+        s += ("    action: [transfer, notify]\n"
               "template:\n"
               "  - id: default\n"
               "    storage: %s/zones\n"
-              "    zonefile-load: difference\n"
-              "    journal-content: changes\n"
-              "    zonefile-sync: -1\n"
+              "%s"
               "    serial-policy: increment\n"
               "    semantic-checks: on\n"
-              "    acl: loopback\n" % d)
+              "    acl: loopback\n" % (d, journal))
         if self.notify:
             s += "    notify: [%s]\n" % ", ".join("secondary%d" % i for i in range(len(self.notify)))
         s += "zone:\n"
@@ -231,10 +294,20 @@ class Knot(_Daemon):
             s += "  - domain: %s\n    file: %s.zone\n" % (zname, zname.rstrip("."))
         return s
 
-    def start(self, timeout=15.0):
+    def start(self, timeout=15.0, serials=None):
+        """Start knotd and wait until it serves every zone: with the
+        serial of its file the first time, with any serial after halt(),
+        or with the serials given (dict name -> serial)."""
         self._spawn([KNOTD, "-c", self.conf])
+        first = not self.started_once
+        self.started_once = True
+        deadline = time.time() + timeout
         for zname, text in self.zones.items():
-            self.wait_serial(zname, zone_serial(text), timeout)
+            if serials is not None:
+                want = serials.get(zname)
+            else:
+                want = zone_serial(text) if first else None
+            self.wait_serial(zname, want, max(0.5, deadline - time.time()))
 
     def knotc(self, *args, check=True, timeout=10):
         """Run knotc against this server; returns its output."""
@@ -388,3 +461,99 @@ class Nsd(_Daemon):
         """Wait until every zone in serials (dict name -> serial) is served."""
         for zname, serial in serials.items():
             self.wait_serial(zname, serial, timeout)
+
+
+class Bind(_Daemon):
+    """named (BIND 9) as a primary for zones (dict name -> zone file text),
+    in the foreground (-g), everything under its temporary directory, rndc
+    off.
+
+    key: a TsigKey. With it, transfers are allowed only when signed with it,
+    the NOTIFY named sends to notify=[(addr, port), ...] is signed with it,
+    and zone changes (dynamic updates, RFC 2136) are signed with it too.
+    Without it, transfers and updates are allowed from 127.0.0.0/8.
+    named increments the serial on every update and sends NOTIFY at once
+    (notify-delay 0)."""
+
+    name = "named"
+
+    def __init__(self, zones, port=None, notify=(), addr="127.0.0.1", start=True, key=None):
+        super().__init__(port, addr)
+        self.zones = dict(zones)
+        self.notify = list(notify)
+        self.key = key
+        self.conf = os.path.join(self.dir, "named.conf")
+        d = self.dir
+        for zname, text in self.zones.items():
+            with open(os.path.join(d, zname.rstrip(".") + ".zone"), "w") as f:
+                f.write(text)
+        allow = 'key "%s";' % key.name if key else "127.0.0.0/8;"
+        keyref = ' key "%s"' % key.name if key else ""
+        also = "".join("%s port %d%s; " % (a, p, keyref) for a, p in self.notify)
+        s = ""
+        if key:
+            s += 'key "%s" {\n    algorithm %s;\n    secret "%s";\n};\n' % (key.name, key.algorithm, key.secret)
+        s += ("options {\n"
+              '    directory "%s";\n'
+              '    pid-file "%s/named.pid";\n'
+              '    session-keyfile "%s/session.key";\n'
+              '    managed-keys-directory "%s";\n'
+              "    listen-on port %d { %s; };\n"
+              "    listen-on-v6 { none; };\n"
+              "    recursion no;\n"
+              "    dnssec-validation no;\n"
+              "    minimal-responses yes;\n"
+              "    notify explicit;\n"
+              "    notify-delay 0;\n"
+              "    allow-query { any; };\n"
+              "};\n"
+              "controls { };\n" % (d, d, d, d, self.port, self.addr))
+        for zname in self.zones:
+            s += ('zone "%s" {\n'
+                  "    type primary;\n"
+                  '    file "%s.zone";\n'
+                  "    allow-transfer { %s };\n"
+                  "    allow-update { %s };\n"
+                  "    notify explicit;\n"
+                  % (zname, zname.rstrip("."), allow, allow))
+            if also:
+                s += "    also-notify { %s};\n" % also
+            s += "};\n"
+        with open(self.conf, "w") as f:
+            f.write(s)
+        if start:
+            self.start()
+
+    def start(self, timeout=15.0):
+        self._spawn([NAMED, "-g", "-n", "1", "-c", self.conf])
+        deadline = time.time() + timeout
+        for zname, text in self.zones.items():
+            self.wait_serial(zname, zone_serial(text), max(0.5, deadline - time.time()))
+
+    def zone_change(self, zone, set_records=(), unset_records=(), timeout=5.0):
+        """Change a zone with one dynamic update, arguments as for
+        Knot.zone_change: ("www", "300", "A", "192.0.2.7") adds a record,
+        ("old", "A") deletes an RRset. Returns the new serial, once named
+        serves it."""
+        import dns.update
+        old = self.serial(zone)
+        u = dns.update.UpdateMessage(zone)
+        if self.key:
+            u.use_tsig(self.key.keyring())
+        for rec in unset_records:
+            u.delete(rec[0], *rec[1:])
+        for owner, ttl, rdtype, *data in set_records:
+            u.add(owner, int(ttl), rdtype, " ".join(data))
+        r = dns.query.tcp(u, self.addr, port=self.port, timeout=timeout)
+        if r.rcode() != dns.rcode.NOERROR:
+            raise AssertionError("update of %s refused by named: %s\n%s" % (zone, r, self.logtext()[-3000:]))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            new = self.serial(zone)
+            if new is not None and new != old:
+                return new
+            time.sleep(0.02)
+        raise AssertionError("named kept serial %s after the update of %s" % (old, zone))
+
+    def serial(self, zone):
+        return soa_serial(self.addr, self.port, zone)

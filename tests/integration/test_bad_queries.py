@@ -900,3 +900,59 @@ def test_udp_fuzz(icb):
     assert icb.alive(), "icbind died during fuzzing"
     assert not bad, bad[:10]
     normal_answer_ok(icb.port)
+
+
+def test_tcp_fuzz(icb):
+    """500 mutated messages over TCP, framed, a few per connection (a new
+    connection whenever ICBIND closes one): icbind lives, and every reply
+    it sends is a well-formed response."""
+    rng = random.Random(0x7C9F)
+    bad = []
+    sent = 0
+    t0 = time.time()
+    while sent < 500 and time.time() - t0 < 30:
+        s = _connect(icb.port)
+        try:
+            batch = [mutate(rng, rng.choice(SEEDS)) for _ in range(rng.randint(1, 8))]
+            batch = [p for p in batch if p]  # a zero length would close it
+            try:
+                s.sendall(b"".join(frame(p) for p in batch))
+            except OSError:
+                continue
+            sent += len(batch)
+            for r in _read_raw_frames(s, len(batch), timeout=0.1):
+                if len(r) < 12 or not r[2] & 0x80:
+                    bad.append(r.hex())
+                    continue
+                try:
+                    parse_any_opcode(r)
+                except Exception as e:
+                    bad.append("%s: %s" % (e, r.hex()))
+        finally:
+            s.close()
+    print("tcp fuzz: %d messages in %.1f s" % (sent, time.time() - t0))
+    assert icb.alive(), "icbind died during TCP fuzzing"
+    assert not bad, bad[:10]
+    normal_answer_ok(icb.port, tcp=True)
+
+
+def _read_raw_frames(s, n, timeout):
+    buf = b""
+    out = []
+    deadline = time.time() + timeout
+    s.settimeout(0.05)
+    while len(out) < n and time.time() < deadline:
+        try:
+            d = s.recv(65535)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not d:
+            break
+        buf += d
+        while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+            ln = struct.unpack("!H", buf[:2])[0]
+            out.append(buf[2:2 + ln])
+            buf = buf[2 + ln:]
+    return out

@@ -55,9 +55,14 @@ def assert_serves(icb, serial):
     assert [rd.to_text() for rd in r.answer[0]] == ["192.0.2.80"], r
 
 
-def start_icbind(fake, extra_server=""):
+def start_icbind(fake, extra_server="", kind="axfr"):
+    """kind "axfr": request-ixfr no, every transfer is an AXFR; "ixfr": the
+    default, refreshes ask for IXFR and the fake answers with the whole
+    zone (RFC 1995 4), so the same faults come through the other path."""
     fp.require_icbind()
-    return Icbind(config=fp.icbind_config(fake.port, extra_server=extra_server))
+    extra_zone = "    request-ixfr: no\n" if kind == "axfr" else ""
+    return Icbind(config=fp.icbind_config(fake.port, extra_server=extra_server,
+                                          extra_zone=extra_zone))
 
 
 def stop_clean(icb):
@@ -65,10 +70,13 @@ def stop_clean(icb):
 
 
 @pytest.fixture
-def loaded():
-    """The fake (good, S1, 2 messages) and an ICBIND that loaded it."""
+def loaded(request):
+    """The fake (good, S1, 2 messages) and an ICBIND that loaded it; AXFR
+    only unless the test asks for "ixfr" (indirect parametrization)."""
+    kind = getattr(request, "param", "axfr")
     fake = fp.FakePrimary(mode="good", serial=S1, messages=2).start()
-    icb = start_icbind(fake)
+    icb = start_icbind(fake, kind=kind)
+    icb.kind = kind
     try:
         icb.wait_log("zone example.com: loaded serial %d" % S1, timeout=10)
         assert_serves(icb, S1)
@@ -88,6 +96,7 @@ def notify(icb, serial):
     assert r.rcode() == dns.rcode.NOERROR, r
 
 
+@pytest.mark.parametrize("loaded", ["axfr", "ixfr"], indirect=True)
 @pytest.mark.parametrize("mode", HOSTILE)
 def test_hostile_refresh(loaded, mode):
     fake, icb = loaded
@@ -102,6 +111,13 @@ def test_hostile_refresh(loaded, mode):
     elapsed = time.time() - t0
     print("%s: %.2f s: %s" % (mode, elapsed, lines))
     assert fake.count("xfr", mode) >= 1, "the hostile transfer was not asked for"
+    # the refresh went the intended way (after a failed IXFR ICBIND may
+    # try AXFR as well: both get the same fault)
+    qtypes = [d for _, k, d in fake.events if k == "xfr-qtype"][1:]
+    if icb.kind == "axfr":
+        assert set(qtypes) == {"AXFR"}, qtypes
+    else:
+        assert qtypes[0] == "IXFR", qtypes
     if mode == "stall":
         assert elapsed >= 1.5, "gave up before xfr-timeout"
     for l in lines:

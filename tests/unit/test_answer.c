@@ -331,7 +331,9 @@ void test_answer(void)
 	CHECK_EQ(r.res.action, QA_NOTIFY_REFUSED);
 
 	/* NOTIFY with TSIG (RFC 8945): a key on the primary makes a signature
-	 * necessary; the answer is signed; a bad one gets NOTAUTH + BADSIG. */
+	 * necessary; the answer is signed; a bad one gets NOTAUTH + BADSIG.
+	 * Not in builds without HMAC (TEST_NO_TSIG: the lx106's). */
+#ifndef TEST_NO_TSIG
 	{
 		static struct tsig_key key;
 		memset(&key, 0, sizeof(key));
@@ -384,6 +386,7 @@ void test_answer(void)
 		cat.keys = NULL;
 		cat.n_keys = 0;
 	}
+#endif
 
 	/* Truncation: a large RRset over UDP without EDNS, whole over TCP. */
 	{
