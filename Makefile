@@ -76,6 +76,41 @@ cross: $(CORE_SRC) $(HDRS)
 	done
 	xtensa-lx106-elf-size -t build/lx106/*.o
 
+# The core's unit tests on the ESP8266's CPU, run by QEMU's lx106 model
+# (qemu-system-misc).  tests/lx106/ is the harness: start-up code, memory
+# map, stdio and data files over semihosting, and stand-ins for what the
+# ESP8266 keeps in ROM (division helpers, SHA-1).  No HMAC is built for the
+# lx106, so the TSIG tests are left out (TEST_NO_TSIG).  The first size
+# report is the core alone, the second the whole test program.
+LX106_DIR     := build/lx106-test
+LX106_HARNESS := tests/lx106/sys.c tests/lx106/libgcc_fill.c tests/lx106/sha1.c \
+                 tests/lx106/hmac_none.c
+LX106_SRC     := $(CORE_SRC) $(filter-out %/test_tsig.c,$(CORE_TESTS)) $(LX106_HARNESS)
+LX106_OBJ     := $(LX106_DIR)/tests/lx106/crt0.o $(LX106_SRC:%.c=$(LX106_DIR)/%.o)
+LX106_CFLAGS  := $(XTENSA_FLAGS) -g $(DEFS) -Isrc -DTEST_NO_TSIG
+# scanf: picolibc's integer-only one; the default one needs the soft-float
+# helpers, which Debian's libgcc also leaves to the ESP8266's ROM.
+LX106_LDFLAGS := --specs=$(PICOLIBC) -mlongcalls -nostartfiles -T tests/lx106/lx106.ld \
+                 -Wl,--gc-sections -Wl,--defsym=vfscanf=__i_vfscanf \
+                 -Wl,-Map=$(LX106_DIR)/test-core.map
+
+.PHONY: lx106-test
+lx106-test: $(LX106_DIR)/test-core.elf
+	@xtensa-lx106-elf-size -t $(filter $(LX106_DIR)/src/core/%,$(LX106_OBJ)) | sed -n '1p;$$p'
+	@xtensa-lx106-elf-size -A $< | grep -E '^\.(vectors|iram\.text|irom0\.text|data|rodata|bss) '
+	tests/lx106/run.sh $<
+
+$(LX106_DIR)/test-core.elf: $(LX106_OBJ) tests/lx106/lx106.ld
+	$(XTENSA_CC) $(LX106_LDFLAGS) $(LX106_OBJ) -o $@
+
+$(LX106_DIR)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(XTENSA_CC) $(LX106_CFLAGS) -c $< -o $@
+
+$(LX106_DIR)/%.o: %.S
+	@mkdir -p $(@D)
+	$(XTENSA_CC) $(LX106_CFLAGS) -c $< -o $@
+
 check: unit
 	scripts/test.sh --no-install
 

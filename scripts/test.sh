@@ -14,7 +14,7 @@ cd "$repo"
 
 PACKAGES=(build-essential clang libssl-dev python3 python3-dnspython python3-pytest
           knot knot-dnsutils nsd bind9-dnsutils ldnsutils
-          gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf)
+          gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -50,6 +50,8 @@ build/asan/test-posix
 
 echo "== the core built for the ESP8266 (xtensa-lx106)"
 make cross
+echo "== the core's unit tests on the ESP8266's CPU (lx106, under QEMU)"
+make lx106-test
 
 echo "== integration tests (plain build)"
 ICBIND_BIN="$repo/build/icbind" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration

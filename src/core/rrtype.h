@@ -28,7 +28,8 @@ enum rd_field {
 	RD_END = 0,
 	RD_NAME_C,  /* name, compressed on the wire both ways (RFC 1035 types) */
 	RD_NAME_D,  /* name we decompress on input but never compress on output */
-	RD_NAME_U,  /* name never compressed (RFC 4034 RRSIG signer, NSEC next) */
+	RD_NAME_U,  /* name we never compress (RFC 4034 RRSIG signer, NSEC next); a
+	             * primary that does is forgiven: it is stored uncompressed */
 	RD_STR,     /* one <character-string> */
 	RD_STRS,    /* one or more <character-string>s up to the end */
 	RD_REST,    /* any octets up to the end, possibly none */

@@ -414,7 +414,8 @@ static int record_start(struct xfr_parser *p)
 			p->soa_differs = 0;
 			store = 0;
 		}
-		p->records++;
+		if (++p->records > p->max_records && p->max_records)
+			return fail(p, "transfer has more records than xfr-max-records", NULL);
 		if (p->rclass != C_IN)
 			p->dropped_class++;
 		else if (p->strip_dnssec && (d->flags & RRT_DNSSEC))
@@ -560,6 +561,8 @@ int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len)
 {
 	size_t i = 0;
 	p->bytes += len;
+	if (p->max_bytes && p->bytes > p->max_bytes && p->state != S_FAIL)
+		return fail(p, "transfer larger than xfr-max-size", NULL);
 	while (i < len) {
 		if (p->state == S_FAIL)
 			return XFR_FAIL;

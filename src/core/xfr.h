@@ -94,6 +94,8 @@ struct xfr_parser {
 	struct tsig_rr tsig;
 
 	unsigned long msgs, records, dropped_class, dropped_dnssec;
+	unsigned long long max_bytes;  /* limits on what a primary may send (0: none) */
+	unsigned long max_records;
 	unsigned long long bytes;
 	char err[256];
 };

@@ -31,7 +31,6 @@ import dns.rcode
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
-import dns.rrset
 
 ZONE = "example.com."
 
@@ -91,7 +90,8 @@ MODES = {
                     "message of its own (huge.example.com.)",
     "good-ptr-rdata": "a valid transfer in which an owner name is a pointer to an earlier "
                       "SRV target (srv-target.example.com. A 192.0.2.44)",
-    # record-level faults: one bad record in the middle of the first message
+    # one fault each; those of RECORD_MODES are one bad record in the middle
+    # of the first message (rdlen-past-end: at its end)
     "ptr-loop": "an owner name that is a label and a pointer to the label's own start (a loop)",
     "ptr-forward": "an owner name that is a pointer to a valid name later in the message",
     "ptr-beyond": "an owner name that is a pointer past the end of the message",
@@ -124,12 +124,8 @@ MODES = {
 MAX_CONNS = 16
 
 
-def _n(text):
-    return dns.name.from_text(text, origin=dns.name.from_text(ZONE))
-
-
 def zone_records(serial, zone=ZONE):
-    """(soa_rrset_one_rr, [(name, ttl, rdata), ...]) of the good zone."""
+    """((apex, ttl, soa_rdata), [(name, ttl, rdata), ...]) of the good zone."""
     origin = dns.name.from_text(zone)
     soa = dns.rdata.from_text(
         "IN", "SOA", "ns1.%s hostmaster.%s %d 3600 3600 1209600 300" % (zone, zone, serial))
@@ -307,7 +303,7 @@ def build_transfer(mode, serial, n_messages, msg_id, question, zone=ZONE):
             # out, as RFC 2782 wants), then an A record whose owner points
             # to that target
             zptr = struct.pack("!H", 0xC000 | m.qname_off)
-            target = _label("srv-target") + zptr
+            target = _label("srv-target") + _zone_wire(zone)
             srv_off = m.tell()
             m.raw(_label("_srv") + _label("_tcp") + zptr
                   + _rr_tail(33, C_IN, 3600, struct.pack("!HHH", 0, 0, 80) + target))
@@ -369,7 +365,7 @@ class FakePrimary:
 
     def __init__(self, mode="good", serial=2024010101, messages=2, zone=ZONE,
                  addr="127.0.0.1", port=None, stall_seconds=6.0,
-                 endless_seconds=4.0, endless_bytes=24 << 20):
+                 endless_seconds=4.0, endless_bytes=24 << 20, endless_pause=0.0):
         from icbind_proc import free_port
         self.addr = addr
         self.port = port or free_port(addr)
@@ -380,6 +376,7 @@ class FakePrimary:
         self.stall_seconds = stall_seconds
         self.endless_seconds = endless_seconds
         self.endless_bytes = endless_bytes
+        self.endless_pause = endless_pause  # seconds between messages: slow but steady
         self.events = []
         self.dribble = False  # send transfers in tiny pieces
         # how SOA queries are answered: "good"; "drop" (no answer); "tc"
@@ -648,6 +645,8 @@ class FakePrimary:
                 body = struct.pack("!HHHHHH", q.id, dns.flags.QR | dns.flags.AA, 0, n, 0, 0) + b"".join(parts)
                 conn.sendall(frame(body))
                 sent += len(body) + 2
+                if self.endless_pause:
+                    time.sleep(self.endless_pause)
         except socket.timeout:
             self.event("xfr-end", "client-stalled")
             return False

@@ -75,6 +75,8 @@ struct cfg {
 	int foreground;
 	char pidfile[256];
 	unsigned xfr_concurrency;   /* SOA checks and transfers under way at once */
+	/* Bounds on one transfer: octets received, records, seconds (0: none). */
+	uint32_t xfr_max_size, xfr_max_records, xfr_max_time;
 	char data_dir[256];         /* persistence of zone versions; empty: none */
 	struct cfg_zone *zones;     /* heap array */
 	size_t n_zones;

@@ -122,17 +122,27 @@ static void op_failed(struct xfrin *x, const char *what, const char *why)
 	schedule(x);
 }
 
+/* No progress for xfr-timeout, or the whole of it over xfr-max-time: the
+ * earlier of the two ends it. */
 static void progress(struct xfrin *x)
 {
 	struct loop *l = &x->srv->loop;
-	timer_set(l, &x->timeout, loop_clock() + x->srv->cfg->xfr_timeout * 1000u);
+	uint64_t now = loop_clock(), t = now + x->srv->cfg->xfr_timeout * 1000u;
+	uint64_t cap = x->started + (uint64_t)x->srv->cfg->xfr_max_time * 1000u;
+	if (x->srv->cfg->xfr_max_time && cap < t)
+		t = cap;
+	timer_set(l, &x->timeout, t);
 }
 
 static void on_timeout(struct loop *l, struct timer *t)
 {
 	(void)l;
 	struct xfrin *x = t->arg;
-	op_failed(x, x->op == RA_TRANSFER ? "transfer" : "SOA query", "timed out");
+	const struct cfg *c = x->srv->cfg;
+	int total = c->xfr_max_time &&
+		    loop_clock() >= x->started + (uint64_t)c->xfr_max_time * 1000u;
+	op_failed(x, x->op == RA_TRANSFER ? "transfer" : "SOA query",
+		  total ? "took longer than xfr-max-time" : "timed out");
 }
 
 static int open_socket(struct xfrin *x, int type, io_fn fn, uint32_t events)
@@ -317,6 +327,8 @@ static void start_transfer(struct xfrin *x, int ixfr)
 		return;
 	}
 	xfr_init(x->xp, x->cz->apex, x->id, x->zb, x->cfg->strip_dnssec);
+	x->xp->max_bytes = x->srv->cfg->xfr_max_size;
+	x->xp->max_records = x->srv->cfg->xfr_max_records;
 	size_t n;
 	if (x->ixfr) {
 		/* The differences apply to the version we serve. */
