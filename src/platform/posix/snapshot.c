@@ -138,6 +138,8 @@ int snapshot_save(const char *dir, const char *name, const struct zone *z)
 	struct zone head = *z;
 	head.nodes = NULL;
 	head.rrsets = NULL;
+	head.nsec3 = NULL;
+	head.aux = NULL;
 	head.data = NULL;
 	size_t hs = sizeof(head);
 	const uint8_t *rest = (const uint8_t *)z + hs;
