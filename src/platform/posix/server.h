@@ -13,6 +13,7 @@
 
 struct xfrin;
 struct tcp_conn;
+struct udp_batch;
 
 struct listener {
 	struct io io;
@@ -33,7 +34,8 @@ struct server {
 	unsigned xfr_active;            /* SOA checks and transfers under way */
 	struct xfrin *xfr_wait_head, *xfr_wait_tail; /* zones waiting for a slot */
 	volatile sig_atomic_t signalled, stop, reload;
-	uint8_t buf[65536 + 2];         /* responses, and transfer reads */
+	struct udp_batch *udp;          /* buffers for UDP batches */
+	uint8_t buf[65536 + 2];         /* TCP responses, and transfer reads */
 };
 
 /* Open every listening socket; -1 after logging which one failed. */
