@@ -13,7 +13,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 PACKAGES=(build-essential clang libssl-dev python3 python3-dnspython python3-pytest
-          knot knot-dnsutils nsd bind9-dnsutils ldnsutils
+          knot knot-dnsutils nsd bind9 bind9-dnsutils ldnsutils unbound
           gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc)
 
 as_root() {
@@ -47,6 +47,8 @@ build/test-posix
 echo "== unit tests with AddressSanitizer and UndefinedBehaviorSanitizer"
 build/asan/test-core
 build/asan/test-posix
+echo "== fuzzing (libFuzzer, tests/fuzz): regression inputs, then 20 s per harness"
+make fuzz-ci
 
 echo "== the core built for the ESP8266 (xtensa-lx106)"
 make cross

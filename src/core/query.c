@@ -206,8 +206,9 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	uint8_t hdr[12] = { 0 };
 	bld_bytes(&b, hdr, 12);
 	if (echo_q) {
-		bld_remember(&b, 12);
-		bld_name(&b, qname, 0);
+		/* As asked (nothing to compress against yet); every suffix of it
+		 * is remembered for the names that follow. */
+		bld_name(&b, qname, 1);
 		bld_u16(&b, qtype);
 		bld_u16(&b, qclass);
 	}
