@@ -111,6 +111,13 @@ $(LX106_DIR)/%.o: %.S
 	@mkdir -p $(@D)
 	$(XTENSA_CC) $(LX106_CFLAGS) -c $< -o $@
 
+# libFuzzer harnesses (tests/fuzz/README.md): `make fuzz` builds them into
+# build/fuzz/, `make fuzz-ci` runs each over its regressions and then
+# FUZZ_TIME seconds (20 by default) on its seed corpus; needs clang.
+.PHONY: fuzz fuzz-ci
+fuzz fuzz-ci:
+	$(MAKE) -f tests/fuzz/Makefile $@
+
 check: unit
 	scripts/test.sh --no-install
 

@@ -315,7 +315,8 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 }
 
 void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
-		 const uint8_t *qname, uint16_t qtype, int all_any, int dnssec_ok)
+		 const uint8_t *qname, const uint8_t *qkey, size_t qklen, uint16_t qtype,
+		 int all_any, int dnssec_ok)
 {
 	const uint8_t *cur = qname;
 	a->n = 0;
@@ -324,19 +325,29 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 	a->aa = 1;
 
 	for (unsigned step = 0; step <= ICB_CHAIN_MAX; step++) {
-		int rel = name_in_zone(cur, z->apex);
+		/* The question is known to be in z; later names of a chain
+		 * are checked. */
+		int rel = step == 0 && qkey ? (int)(name_labels(cur) - z->apex_labels)
+					    : name_in_zone(cur, z->apex);
 		if (rel < 0) {
 			/* The chain left the zone: on in another zone we serve,
 			 * else the resolver goes on from here. */
-			const struct cat_zone *cz = cat ? catalog_find(cat, cur) : NULL;
+			const struct cat_zone *cz = cat ? catalog_find(cat, cur, NULL, NULL) : NULL;
 			if (!cz || !(z = cat_zone_serving(cz)))
 				return;
 			rel = name_in_zone(cur, z->apex);
 		}
 		a->z = z;
 		a->dnssec = dnssec_ok && z->dnssec != ZONE_UNSIGNED;
-		uint8_t key[NAME_KEY_MAX + 2];
-		size_t klen = name_key(cur, (unsigned)rel, key);
+		uint8_t kbuf[NAME_KEY_MAX + 2];
+		const uint8_t *key = kbuf;
+		size_t klen;
+		if (step == 0 && qkey) {
+			key = qkey; /* worked out when the zone was found */
+			klen = qklen;
+		} else {
+			klen = name_key(cur, (unsigned)rel, kbuf);
+		}
 		uint32_t idx;
 		int exact = zone_find(z, key, klen, &idx);
 		uint32_t node = exact ? idx : zone_encloser(z, key, klen, idx);

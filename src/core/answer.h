@@ -50,9 +50,11 @@ struct catalog;
  * that leads into another zone of cat goes on there (RFC 1034 4.3.2 step
  * 3a: back to step 1).  all_any: answer ANY with every RRset (over TCP)
  * rather than one (RFC 8482 over UDP).  dnssec_ok: the DO bit (RFC 3225):
- * RRSIGs and the proofs of denial go with the answer. */
+ * RRSIGs and the proofs of denial go with the answer.  qkey, if not NULL,
+ * is qname's lookup key in z (qklen octets), already worked out. */
 void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
-		 const uint8_t *qname, uint16_t qtype, int all_any, int dnssec_ok);
+		 const uint8_t *qname, const uint8_t *qkey, size_t qklen, uint16_t qtype,
+		 int all_any, int dnssec_ok);
 
 /* Write the sections; counts[] receives the RR counts.  Returns 1 if the
  * answer had to be truncated (TC), else 0. */

@@ -46,10 +46,14 @@ static struct cat_zone *find_key(const struct catalog *cat, const uint8_t *key, 
 	return NULL;
 }
 
-struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname)
+struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname, uint8_t *out,
+			      size_t *out_len)
 {
-	uint8_t key[NAME_KEY_MAX];
+	uint8_t buf[NAME_KEY_MAX];
+	uint8_t *key = out ? out : buf;
 	size_t klen = name_key(qname, name_labels(qname), key);
+	if (out_len)
+		*out_len = klen;
 	/* Every label boundary of the key is an ancestor: longest first. */
 	for (;;) {
 		struct cat_zone *z = find_key(cat, key, klen);

@@ -43,8 +43,11 @@ struct catalog {
  * if two zones have the same apex. */
 int catalog_prepare(struct catalog *cat);
 
-/* The zone that holds qname: the one with the longest matching apex. */
-struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname);
+/* The zone that holds qname: the one with the longest matching apex.  If
+ * key is not NULL it receives qname's lookup key from the root (of *klen
+ * octets); the part after the zone's own key is the key in the zone. */
+struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname, uint8_t *key,
+			      size_t *klen);
 /* The zone whose apex is exactly name. */
 struct cat_zone *catalog_exact(const struct catalog *cat, const uint8_t *name);
 

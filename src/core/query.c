@@ -18,6 +18,7 @@ enum {
 #define OPT_LEN 11 /* root name, type, class, TTL, RDLENGTH 0 */
 
 struct edns {
+	int tsig;          /* a TSIG record is in the additional section */
 	int present;
 	uint16_t size;
 	uint8_t version;
@@ -38,8 +39,10 @@ static int parse_additional(struct cursor *c, uint16_t count, struct edns *e)
 		const uint8_t *rd = cur_take(c, rdlen);
 		if (c->err)
 			return -1;
+		if (type == T_TSIG)
+			e->tsig = 1; /* checked whole by tsig_verify(), where it stands */
 		if (type != T_OPT)
-			continue; /* TSIG and others: not for this server yet */
+			continue;
 		if (e->present || owner[0] != 0)
 			return -1;
 		e->present = 1;
@@ -144,7 +147,7 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		have_q = !c.err;
 	}
 
-	struct edns e = { 0, 0, 0, 0 };
+	struct edns e = { 0, 0, 0, 0, 0 };
 	uint8_t rcode = RC_NOERROR;
 	int echo_q = have_q && qd == 1;
 	res->action = QA_REPLY;
@@ -169,7 +172,7 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	struct tsig_rr trr;
 	const struct tsig_key *tkey = NULL; /* known key, even when the check failed */
 	res->tsig = TSIG_UNSIGNED;
-	if (rcode == RC_NOERROR && ar) {
+	if (rcode == RC_NOERROR && e.tsig) {
 		res->tsig = tsig_verify(q, qlen, cat->keys, cat->n_keys, env->now, NULL, 0, &trr,
 					&tkey);
 		if (res->tsig == TSIG_EFORMERR || res->tsig == TSIG_EPEER)
@@ -209,6 +212,8 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		/* As asked (nothing to compress against yet); every suffix of it
 		 * is remembered for the names that follow. */
 		bld_name(&b, qname, 1);
+		b.qname = qname;
+		b.qname_off = 12;
 		bld_u16(&b, qtype);
 		bld_u16(&b, qclass);
 	}
@@ -222,8 +227,9 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 			rflags |= F_AA;
 	} else if (rcode == RC_NOERROR) {
 		const struct cat_zone *cz = NULL;
-		/* Queries may be signed with any key we know; the answer is. */
 		const struct zone *z = NULL;
+		uint8_t qkey[NAME_KEY_MAX];
+		size_t qklen = 0;
 		if (qclass != C_IN)
 			rcode = RC_REFUSED; /* only class IN is served */
 		else if (qtype == T_AXFR || qtype == T_IXFR)
@@ -232,13 +238,14 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 			rcode = RC_FORMERR; /* pseudo-types are not questions */
 		else if (qtype == T_MAILA || qtype == T_MAILB)
 			rcode = RC_NOTIMP;
-		else if (!(cz = catalog_find(cat, qname)))
+		else if (!(cz = catalog_find(cat, qname, qkey, &qklen)))
 			rcode = RC_REFUSED; /* not ours: RFC 1034 4.3.2 step 2 */
 		else if (!(z = cat_zone_serving(cz)))
 			rcode = RC_SERVFAIL; /* not loaded yet, or expired */
 		if (z) {
 			struct answer a;
-			answer_zone(&a, cat, z, qname, qtype, env->transport == TRANSPORT_TCP,
+			answer_zone(&a, cat, z, qname, qkey + cz->klen, qklen - cz->klen, qtype,
+				    env->transport == TRANSPORT_TCP,
 				    e.present && e.dnssec_ok);
 			rcode = a.rcode;
 			if (a.aa)

@@ -10,6 +10,8 @@ void bld_init(struct builder *b, uint8_t *buf, size_t cap)
 	b->len = 0;
 	b->err = 0;
 	b->n_comp = 0;
+	b->qname = NULL;
+	b->qname_off = 0;
 }
 
 void bld_bytes(struct builder *b, const void *p, size_t n)
@@ -88,11 +90,25 @@ void bld_name(struct builder *b, const uint8_t *name, int compress)
 	size_t match = 0;
 	int found = 0;
 
+	if (compress && name == b->qname) {
+		if (b->err || b->cap - b->len < 2) {
+			b->err = 1;
+			return;
+		}
+		b->buf[b->len++] = (uint8_t)(0xC0 | (b->qname_off >> 8));
+		b->buf[b->len++] = (uint8_t)b->qname_off;
+		return;
+	}
 	if (compress) {
 		/* The longest suffix already in the message wins: try suffixes
 		 * from the whole name down to one label. */
 		for (; *p; p += 1 + *p) {
 			for (unsigned i = 0; i < b->n_comp; i++) {
+				/* Cheap test first: the same label length and
+				 * first octet (any case). */
+				const uint8_t *o = b->buf + b->comp[i];
+				if (o[0] != p[0] || lc(o[1]) != lc(p[1]))
+					continue;
 				if (out_equal(b, b->comp[i], p)) {
 					match = b->comp[i];
 					found = 1;

@@ -130,6 +130,10 @@ struct builder {
 	/* Offsets of names written so far, for compression (RFC 1035 4.1.4). */
 	uint16_t comp[BUILDER_COMP_MAX];
 	unsigned n_comp;
+	/* Most names written are the question's own: that one, by address,
+	 * goes straight to a pointer to where it was written. */
+	const uint8_t *qname;
+	uint16_t qname_off;
 };
 
 struct builder_mark {
