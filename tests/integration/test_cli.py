@@ -220,3 +220,52 @@ def test_config_plus_command_line_zone(two_zone_primary):
             wait_serial(icb.addr, icb.port, zone, knot.serial(zone), 5, proc=icb.proc)
     finally:
         stop_icbind(icb)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to change user and chroot")
+def test_username_and_chroot(two_zone_primary):
+    """After binding its ports ICBIND runs as the configured user inside the
+    chroot, and still loads, keeps a copy in data-dir and answers."""
+    require_icbind()
+    jail = tempfile.mkdtemp(prefix="icbind-jail-")
+    os.chmod(jail, 0o755)
+    data = os.path.join(jail, "data")
+    config = ("server:\n"
+              "    username: nobody\n"
+              "    chroot: %s\n"
+              "    data-dir: %s\n"
+              "zone:\n"
+              "    name: example.com\n"
+              "    primary: 127.0.0.1@%d\n") % (jail, data, two_zone_primary.port)
+    icb = Icbind(config=config)
+    try:
+        icb.wait_log("zone example.com: loaded serial", timeout=10)
+        with open("/proc/%d/status" % icb.proc.pid) as f:
+            status = f.read()
+        uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).groups()
+        import pwd
+        nobody = pwd.getpwnam("nobody").pw_uid
+        assert all(int(u) == nobody for u in uids), status
+        assert os.readlink("/proc/%d/root" % icb.proc.pid) == os.path.realpath(jail)
+        r = ask(icb, "example.com.", "SOA")
+        assert r.rcode() == dns.rcode.NOERROR and r.answer
+        assert os.path.exists(os.path.join(data, "example.com.zone"))
+        assert os.stat(os.path.join(data, "example.com.zone")).st_uid == nobody
+    finally:
+        stop_icbind(icb)
+        shutil.rmtree(jail, ignore_errors=True)
+
+
+def test_unknown_user_refused():
+    """A user that does not exist is an error at start, not a silent root."""
+    require_icbind()
+    port = free_port()
+    d = tempfile.mkdtemp(prefix="icbind-cfg-")
+    path = os.path.join(d, "icbind.conf")
+    with open(path, "w") as f:
+        f.write("server:\n    username: no-such-user-here\nzone:\n    name: example.com\n"
+                "    primary: 127.0.0.1@53\n")
+    r = run(["-f", "-l", "127.0.0.1@%d" % port, "-c", path])
+    shutil.rmtree(d, ignore_errors=True)
+    assert r.returncode != 0
+    assert "unknown user 'no-such-user-here'" in (r.stdout + r.stderr)

@@ -704,6 +704,10 @@ static int server_key(struct parser *p, const char *k, const char *v)
 		return get_path(p, k, v, c->pidfile, sizeof c->pidfile);
 	if (strcmp(k, "data-dir") == 0)
 		return get_path(p, k, v, c->data_dir, sizeof c->data_dir);
+	if (strcmp(k, "username") == 0)
+		return get_path(p, k, v, c->username, sizeof c->username);
+	if (strcmp(k, "chroot") == 0)
+		return get_path(p, k, v, c->chroot_dir, sizeof c->chroot_dir);
 	return fail(p, "unknown key '%s' in server section", k);
 }
 

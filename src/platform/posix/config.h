@@ -78,6 +78,8 @@ struct cfg {
 	/* Bounds on one transfer: octets received, records, seconds (0: none). */
 	uint32_t xfr_max_size, xfr_max_records, xfr_max_time;
 	char data_dir[256];         /* persistence of zone versions; empty: none */
+	char username[64];          /* run as this user after binding; empty: stay */
+	char chroot_dir[256];       /* confine to this directory after binding */
 	struct cfg_zone *zones;     /* heap array */
 	size_t n_zones;
 	struct cfg_key *keys;       /* heap array */

@@ -1,13 +1,14 @@
 /* icbind: a secondary-only authoritative DNS server. */
-#ifndef _POSIX_C_SOURCE
-#define _POSIX_C_SOURCE 200809L
-#endif
+/* chroot() and setgroups() are outside POSIX proper. */
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -166,6 +167,47 @@ fail:
 	free(nc);
 }
 
+/* After the ports are bound: confine the process and give up root, as
+ * NSD and Knot DNS do.  The data directory is made the user's first. */
+static int drop_privileges(struct cfg *cfg)
+{
+	struct passwd *pw = NULL;
+	if (cfg->username[0]) {
+		pw = getpwnam(cfg->username);
+		if (!pw) {
+			log_msg(LOG_ERR_, "unknown user '%s' (username)", cfg->username);
+			return -1;
+		}
+		if (cfg->data_dir[0] && chown(cfg->data_dir, pw->pw_uid, pw->pw_gid) < 0) {
+			log_msg(LOG_ERR_, "cannot give data-dir %s to %s: %s", cfg->data_dir,
+				cfg->username, strerror(errno));
+			return -1;
+		}
+	}
+	if (cfg->chroot_dir[0]) {
+		if (chroot(cfg->chroot_dir) < 0 || chdir("/") < 0) {
+			log_msg(LOG_ERR_, "cannot chroot to %s: %s", cfg->chroot_dir, strerror(errno));
+			return -1;
+		}
+		/* data-dir is given as seen from outside: take the chroot off. */
+		size_t n = strlen(cfg->chroot_dir);
+		while (n > 1 && cfg->chroot_dir[n - 1] == '/')
+			n--;
+		if (cfg->data_dir[0] && strncmp(cfg->data_dir, cfg->chroot_dir, n) == 0 &&
+		    (cfg->data_dir[n] == '/' || cfg->data_dir[n] == '\0'))
+			memmove(cfg->data_dir, cfg->data_dir + n, strlen(cfg->data_dir + n) + 1);
+	}
+	if (pw && (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)) {
+		log_msg(LOG_ERR_, "cannot become user %s: %s", cfg->username, strerror(errno));
+		return -1;
+	}
+	if (pw && setuid(0) == 0) { /* must not be possible any more */
+		log_msg(LOG_ERR_, "could not give up root");
+		return -1;
+	}
+	return 0;
+}
+
 static int daemonize(void)
 {
 	pid_t pid = fork();
@@ -225,6 +267,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (server_listen(s) < 0)
+		return 1;
+	if (drop_privileges(cfg) < 0)
 		return 1;
 	if (!cfg->foreground) {
 		if (daemonize() < 0) {
