@@ -336,6 +336,23 @@ def test_refresh_finds_change_without_notify(procs):
     print("refresh: new serial served %.2fs after the change (SOA refresh 2 s)" % took)
 
 
+def test_xfr_drop_old(procs):
+    """xfr-drop-old: the served version is freed before a transfer (always
+    AXFR), and the new one is served once in."""
+    zone = "dropold.test"
+    knot = procs.add(Knot({zone: small_zone(zone, 2024030101, refresh=2, retry=1)}))
+    icb = procs.icbind(zone_section(zone, prim(knot), "min-refresh-time: 1", "xfr-drop-old: yes"),
+                       {zone: 2024030101})
+    new = knot.zone_change(zone, set_records=[("fresh", "300", "A", "192.0.2.45")])
+    wait_serial(icb.addr, icb.port, zone, new, timeout=6.0, proc=icb.proc)
+    log = icb.logtext()
+    assert "zone %s: serial 2024030101 dropped for the transfer (xfr-drop-old)" % zone in log, log
+    assert re.search(r"zone %s: loaded serial %d from .* by AXFR" % (re.escape(zone), new), log), log
+    assert "IXFR" not in log.split("dropped for the transfer")[1], log
+    r = query(icb, "fresh.%s" % zone, "A")
+    assert r.rcode() == dns.rcode.NOERROR and addresses(r) == ["192.0.2.45"], r
+
+
 # ---------------------------------------------------------------------------
 # 2. expire
 

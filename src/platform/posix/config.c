@@ -530,6 +530,7 @@ enum {
 	SET_MAX_RETRY = 1 << 5,
 	SET_MIN_EXPIRE = 1 << 6,
 	SET_MAX_EXPIRE = 1 << 7,
+	SET_DROP_OLD = 1 << 8,
 };
 
 struct pattern {
@@ -820,6 +821,10 @@ static int zone_setting(struct parser *p, struct cfg_zone *z, unsigned *set, con
 		*set |= SET_IXFR;
 		return get_bool(p, v, &z->request_ixfr);
 	}
+	if (strcmp(k, "xfr-drop-old") == 0) {
+		*set |= SET_DROP_OLD;
+		return get_bool(p, v, &z->xfr_drop_old);
+	}
 	for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
 		if (strcmp(k, timers[i].key) == 0) {
 			*set |= timers[i].bit;
@@ -875,6 +880,8 @@ static int apply_pattern(struct parser *p, struct cfg_zone *z, const struct patt
 		z->strip_dnssec = f->strip_dnssec;
 	if (pt->set & SET_IXFR)
 		z->request_ixfr = f->request_ixfr;
+	if (pt->set & SET_DROP_OLD)
+		z->xfr_drop_old = f->xfr_drop_old;
 	if (pt->set & SET_MIN_REFRESH)
 		z->min_refresh = f->min_refresh;
 	if (pt->set & SET_MAX_REFRESH)

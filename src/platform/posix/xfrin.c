@@ -314,7 +314,15 @@ static void start_transfer(struct xfrin *x, int ixfr)
 	const struct zone *cur = x->cz->current;
 	x->op = RA_TRANSFER;
 	x->connected = 0;
-	x->ixfr = ixfr && cur && x->cfg->request_ixfr;
+	x->ixfr = ixfr && cur && x->cfg->request_ixfr && !x->cfg->xfr_drop_old;
+	if (cur && x->cfg->xfr_drop_old) {
+		/* For devices that cannot hold two versions: the zone answers
+		 * SERVFAIL until the new one is in. */
+		log_msg(LOG_NOTICE_, "zone %s: serial %lu dropped for the transfer (xfr-drop-old)",
+			zname(x), (unsigned long)cur->serial);
+		zone_free(catalog_publish(x->cz, NULL));
+		cur = NULL;
+	}
 	x->zb = malloc(sizeof(*x->zb));
 	x->xp = malloc(sizeof(*x->xp));
 	if (!x->zb || !x->xp) {
