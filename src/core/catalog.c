@@ -76,8 +76,8 @@ struct cat_zone *catalog_exact(const struct catalog *cat, const uint8_t *name)
 
 struct zone *catalog_publish(struct cat_zone *cz, struct zone *z)
 {
-	/* One event loop thread owns the catalog: a plain store is the atomic
-	 * switch, and the old version is unreachable once it returns. */
+	/* One thread writes; readers load the pointer once per query, so they
+	 * see the old version or the new, never a mix. */
 	struct zone *old = cz->current;
 	cz->current = z;
 	cz->expired = 0;

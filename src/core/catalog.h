@@ -25,10 +25,11 @@ struct cat_zone {
 	const struct tsig_key *notify_key[CAT_MAX_ACL]; /* NULL: address only */
 	unsigned n_notify_acl;
 	int strip_dnssec;
-	/* The version being served; NULL before the first transfer and after
-	 * expiry.  Replaced whole by catalog_publish(). */
-	struct zone *current;
-	int expired;
+	/* The version being served; NULL before the first transfer.  Replaced
+	 * whole by catalog_publish(); atomic, as query threads read it while
+	 * the thread that transfers writes it. */
+	struct zone *_Atomic current;
+	_Atomic int expired;
 	void *user;         /* the platform's per-zone state */
 };
 
@@ -52,7 +53,8 @@ struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname, u
 struct cat_zone *catalog_exact(const struct catalog *cat, const uint8_t *name);
 
 /* Serve z (which may be NULL) from now on; returns the version it
- * replaces, for the caller to free once no reader can hold it. */
+ * replaces, for the caller to free once no reader can hold it (at once
+ * with one thread; after a grace period with query threads). */
 struct zone *catalog_publish(struct cat_zone *cz, struct zone *z);
 
 /* The version to answer from, or NULL (not loaded, or expired). */

@@ -41,6 +41,7 @@ void cfg_init(struct cfg *c)
 	c->xfr_timeout = 30;
 	c->verbosity = 1;
 	c->xfr_concurrency = 16;
+	c->udp_workers = 1;
 	c->xfr_max_size = 1073741824u;
 	c->xfr_max_records = 20000000u;
 	c->xfr_max_time = 3600;
@@ -695,6 +696,8 @@ static int server_key(struct parser *p, const char *k, const char *v)
 		return get_num(p, v, 0, 3, &c->verbosity);
 	if (strcmp(k, "xfr-concurrency") == 0)
 		return get_num(p, v, 1, 1024, &c->xfr_concurrency);
+	if (strcmp(k, "udp-workers") == 0)
+		return get_num(p, v, 1, 64, &c->udp_workers);
 	if (strcmp(k, "xfr-max-size") == 0)
 		return get_u32(p, v, &c->xfr_max_size);
 	if (strcmp(k, "xfr-max-records") == 0)

@@ -73,6 +73,7 @@ struct cfg {
 	unsigned tcp_idle_timeout;  /* seconds */
 	unsigned xfr_timeout;       /* seconds without progress before a transfer is abandoned */
 	unsigned verbosity;         /* 0 errors, 1 notices (default), 2 info, 3 debug */
+	unsigned udp_workers;       /* threads answering UDP (the main one included) */
 	int foreground;
 	char pidfile[256];
 	unsigned xfr_concurrency;   /* SOA checks and transfers under way at once */

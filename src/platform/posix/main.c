@@ -16,6 +16,7 @@
 #include "log.h"
 #include "options.h"
 #include "server.h"
+#include "workers.h"
 #include "xfrin.h"
 
 static struct server *the_server;
@@ -100,9 +101,28 @@ static void stop_zone(struct cat_zone *cz)
 		free(cz->user);
 		cz->user = NULL;
 	}
-	struct zone *z = catalog_publish(cz, NULL);
-	if (z)
-		zone_free(z);
+	workers_retire(the_server, catalog_publish(cz, NULL), zone_free_v);
+}
+
+/* A catalog as the query threads see it, with the arrays it owns. */
+static void live_free(void *p)
+{
+	struct catalog *c = p;
+	free((struct tsig_key *)c->keys);
+	free(c->zones);
+	free(c);
+}
+
+static int publish_live(struct server *s)
+{
+	struct catalog *c = malloc(sizeof(*c));
+	if (!c)
+		return -1;
+	*c = s->cat;
+	struct catalog *old = atomic_exchange(&s->live, c);
+	if (old)
+		workers_retire(s, old, live_free);
+	return 0;
 }
 
 /* SIGHUP: read the configuration again.  Zones in both keep what they
@@ -126,6 +146,7 @@ static void reload(struct server *s, int argc, char **argv)
 		goto fail;
 	}
 	nc->foreground = s->cfg->foreground;
+	nc->udp_workers = s->cfg->udp_workers; /* threads start only at start */
 	size_t kept = 0, added = 0, removed = 0;
 	for (size_t i = 0; i < ncat.n; i++) {
 		struct cat_zone *nz = &ncat.zones[i];
@@ -134,21 +155,24 @@ static void reload(struct server *s, int argc, char **argv)
 			added++;
 			continue;
 		}
+		/* The version moves to the new entry; the old entry keeps
+		 * pointing at it for query threads still on the old catalog. */
 		nz->current = oz->current;
 		nz->expired = oz->expired;
-		oz->current = NULL;
 		xfrin_reconfigure(oz->user, nz, cfg_find_zone(nc, nz->apex));
 		oz->user = NULL;
 		kept++;
 	}
 	for (size_t i = 0; i < s->cat.n; i++) {
-		if (s->cat.zones[i].user || s->cat.zones[i].current) {
+		if (s->cat.zones[i].user) {
 			removed++;
 			stop_zone(&s->cat.zones[i]);
 		}
 	}
-	catalog_release(&s->cat);
+	/* The old arrays go with the old live catalog, once no thread reads. */
 	s->cat = ncat;
+	if (publish_live(s) < 0)
+		log_msg(LOG_ERR_, "reload: out of memory");
 	if (nc->n_listen != s->cfg->n_listen ||
 	    memcmp(nc->listen, s->cfg->listen, nc->n_listen * sizeof(nc->listen[0])) != 0)
 		log_msg(LOG_NOTICE_, "reload: listen addresses changed; they apply after a restart");
@@ -158,6 +182,7 @@ static void reload(struct server *s, int argc, char **argv)
 	free((struct cfg *)s->cfg);
 	s->cfg = nc;
 	log_open(nc->verbosity, !nc->foreground);
+	s->cfg_udp_max = nc->udp_max_payload;
 	start_zones(s);
 	log_msg(LOG_NOTICE_, "reloaded: %zu zones kept, %zu added, %zu removed", kept, added, removed);
 	return;
@@ -297,9 +322,14 @@ int main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
+	s->cfg_udp_max = cfg->udp_max_payload;
+	if (publish_live(s) < 0 || workers_start(s) < 0) {
+		log_msg(LOG_ERR_, "cannot start the query threads: %s", strerror(errno));
+		return 1;
+	}
 	start_zones(s);
-	log_msg(LOG_NOTICE_, "started: %zu zone%s, %u sockets", s->cat.n, s->cat.n == 1 ? "" : "s",
-		s->n_listeners);
+	log_msg(LOG_NOTICE_, "started: %zu zone%s, %u sockets, %u query thread%s", s->cat.n,
+		s->cat.n == 1 ? "" : "s", s->n_listeners, s->n_workers, s->n_workers == 1 ? "" : "s");
 
 	rc = 0;
 	while (!s->stop && rc == 0) {
@@ -312,10 +342,12 @@ int main(int argc, char **argv)
 	}
 	log_msg(LOG_NOTICE_, "stopping");
 
+	workers_stop(s); /* no reader left: what follows frees at once */
 	for (size_t i = 0; i < s->cat.n; i++)
 		stop_zone(&s->cat.zones[i]);
 	server_close(s);
 	loop_free(&s->loop);
+	free(atomic_load(&s->live)); /* its arrays are the ones below */
 	catalog_release(&s->cat);
 	char pidfile[sizeof(cfg->pidfile)];
 	snprintf(pidfile, sizeof(pidfile), "%s", s->cfg->pidfile);

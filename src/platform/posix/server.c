@@ -19,6 +19,7 @@
 
 #include "../../core/query.h"
 #include "log.h"
+#include "workers.h"
 #include "xfrin.h"
 
 #define MAX_TCP_MSG (65535 + 2)
@@ -49,19 +50,15 @@ const char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
 	return cfg_addr_str(sa, buf, len);
 }
 
-static void server_notify(struct server *s, const struct query_result *res,
-			  const struct sockaddr *from, const uint8_t *q, size_t qlen);
-
 /* ---- UDP ----------------------------------------------------------- */
 
 /* Received and sent in batches (recvmmsg/sendmmsg): one system call for
  * many queries is most of the speed of a UDP server. */
-#define UDP_BATCH 32
 #define UDP_QMAX 4096 /* larger queries are cut and answered FORMERR */
 
 union udp_ctl {
 	struct cmsghdr align;
-	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	uint8_t buf[CMSG_SPACE(20)]; /* struct in6_pktinfo, the larger */
 };
 
 struct udp_batch {
@@ -72,6 +69,14 @@ struct udp_batch {
 	uint8_t q[UDP_BATCH][UDP_QMAX];
 	uint8_t r[UDP_BATCH][4096];
 };
+
+struct udp_batch *udp_batch_new(void)
+{
+	return malloc(sizeof(struct udp_batch));
+}
+
+_Static_assert(sizeof(union udp_ctl) >= CMSG_SPACE(sizeof(struct in6_pktinfo)),
+	       "room for the destination address of a query");
 
 /* Keep only the destination of the query, to answer from that address. */
 static size_t reply_from(struct msghdr *mh, union udp_ctl *ctl)
@@ -95,73 +100,81 @@ static size_t reply_from(struct msghdr *mh, union udp_ctl *ctl)
 	return 0;
 }
 
+int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalog *cat,
+	      int main_thread)
+{
+	uint16_t udp_max = (uint16_t)s->cfg_udp_max;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->iin[i].iov_base = b->q[i];
+		b->iin[i].iov_len = UDP_QMAX;
+		struct msghdr *mh = &b->in[i].msg_hdr;
+		mh->msg_name = &b->from[i];
+		mh->msg_namelen = sizeof(b->from[i]);
+		mh->msg_iov = &b->iin[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = b->ctl[i].buf;
+		mh->msg_controllen = sizeof(b->ctl[i].buf);
+		mh->msg_flags = 0;
+	}
+	int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0; /* EAGAIN, or an ICMP error reported late */
+	uint64_t now = (uint64_t)time(NULL);
+	int out = 0;
+	for (int i = 0; i < n; i++) {
+		struct msghdr *mh = &b->in[i].msg_hdr;
+		size_t qlen = b->in[i].msg_len;
+		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now };
+		sockaddr_to_netaddr((struct sockaddr *)&b->from[i], &env.client);
+		struct query_result res;
+		size_t rlen = query_process(cat, b->q[i], qlen, &env, b->r[out], sizeof(b->r[out]),
+					    &res);
+		if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
+			struct notify_event ev;
+			notify_event_make(&ev, &res, (struct sockaddr *)&b->from[i], mh->msg_namelen,
+					  b->q[i], qlen);
+			if (main_thread)
+				notify_handle(s, &ev);
+			else
+				workers_notify(s, &ev);
+		}
+		if (rlen == 0)
+			continue;
+		size_t ctl_len = reply_from(mh, &b->ctl[i]);
+		b->iout[out].iov_base = b->r[out];
+		b->iout[out].iov_len = rlen;
+		struct msghdr *om = &b->out[out].msg_hdr;
+		om->msg_name = &b->from[i];
+		om->msg_namelen = mh->msg_namelen;
+		om->msg_iov = &b->iout[out];
+		om->msg_iovlen = 1;
+		om->msg_control = ctl_len ? b->ctl[i].buf : NULL;
+		om->msg_controllen = ctl_len;
+		om->msg_flags = 0;
+		out++;
+	}
+	for (int sent = 0; sent < out;) {
+		int k = sendmmsg(fd, b->out + sent, (unsigned)(out - sent), 0);
+		if (k <= 0) {
+			sent++; /* a peer that cannot be reached: skip its answer */
+			continue;
+		}
+		sent += k;
+	}
+	return n;
+}
+
 static void udp_ready(struct loop *l, struct io *io, uint32_t events)
 {
 	(void)l;
 	(void)events;
 	struct listener *ls = io->arg;
 	struct server *s = ls->srv;
-	struct udp_batch *b = s->udp;
-	uint16_t udp_max = (uint16_t)s->cfg->udp_max_payload;
 	/* A bounded number of batches per wake-up, so TCP and timers are not
 	 * starved. */
-	for (int round = 0; round < 4; round++) {
-		for (int i = 0; i < UDP_BATCH; i++) {
-			b->iin[i].iov_base = b->q[i];
-			b->iin[i].iov_len = UDP_QMAX;
-			struct msghdr *mh = &b->in[i].msg_hdr;
-			mh->msg_name = &b->from[i];
-			mh->msg_namelen = sizeof(b->from[i]);
-			mh->msg_iov = &b->iin[i];
-			mh->msg_iovlen = 1;
-			mh->msg_control = b->ctl[i].buf;
-			mh->msg_controllen = sizeof(b->ctl[i].buf);
-			mh->msg_flags = 0;
-		}
-		int n = recvmmsg(io->fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return; /* EAGAIN, or an ICMP error reported late */
-		uint64_t now = (uint64_t)time(NULL);
-		int out = 0;
-		for (int i = 0; i < n; i++) {
-			struct msghdr *mh = &b->in[i].msg_hdr;
-			size_t qlen = b->in[i].msg_len;
-			struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now };
-			sockaddr_to_netaddr((struct sockaddr *)&b->from[i], &env.client);
-			struct query_result res;
-			size_t rlen = query_process(&s->cat, b->q[i], qlen, &env, b->r[out],
-						    sizeof(b->r[out]), &res);
-			if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED)
-				server_notify(s, &res, (struct sockaddr *)&b->from[i], b->q[i], qlen);
-			if (rlen == 0)
-				continue;
-			size_t ctl_len = reply_from(mh, &b->ctl[i]);
-			b->iout[out].iov_base = b->r[out];
-			b->iout[out].iov_len = rlen;
-			struct msghdr *om = &b->out[out].msg_hdr;
-			om->msg_name = &b->from[i];
-			om->msg_namelen = mh->msg_namelen;
-			om->msg_iov = &b->iout[out];
-			om->msg_iovlen = 1;
-			om->msg_control = ctl_len ? b->ctl[i].buf : NULL;
-			om->msg_controllen = ctl_len;
-			om->msg_flags = 0;
-			out++;
-		}
-		for (int sent = 0; sent < out;) {
-			int k = sendmmsg(io->fd, b->out + sent, (unsigned)(out - sent), 0);
-			if (k <= 0) {
-				/* A peer that cannot be reached: skip its answer. */
-				if (log_enabled(LOG_DEBUG_))
-					log_msg(LOG_DEBUG_, "cannot answer over UDP: %s", strerror(errno));
-				sent++;
-				continue;
-			}
-			sent += k;
-		}
-		if (n < UDP_BATCH)
+	for (int round = 0; round < 4; round++)
+		if (udp_serve(s, io->fd, s->udp, &s->cat, 1) < UDP_BATCH)
 			return;
-	}
 }
 
 /* ---- TCP (RFC 7766) ------------------------------------------------ */
@@ -295,7 +308,10 @@ static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
 			size_t rlen = query_process(&s->cat, c->in + 2, want - 2, &env, s->buf,
 						    65535, &res);
 			if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
-				server_notify(s, &res, (struct sockaddr *)&c->peer, c->in + 2, want - 2);
+				struct notify_event ev;
+				notify_event_make(&ev, &res, (struct sockaddr *)&c->peer, sizeof(c->peer),
+						  c->in + 2, want - 2);
+				notify_handle(s, &ev);
 			}
 			c->in_len = 0;
 			if (rlen && tcp_queue(c, s->buf, rlen) < 0) {
@@ -365,43 +381,55 @@ static void tcp_accept(struct loop *l, struct io *io, uint32_t events)
 
 /* ---- NOTIFY -------------------------------------------------------- */
 
-static void server_notify(struct server *s, const struct query_result *res, const struct sockaddr *from,
-		   const uint8_t *q, size_t qlen)
+/* What a NOTIFY came to, kept by value: a query thread hands it to the
+ * main thread, where the catalog may have changed in between. */
+void notify_event_make(struct notify_event *ev, const struct query_result *res,
+		       const struct sockaddr *from, socklen_t fromlen, const uint8_t *q,
+		       size_t qlen)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->action = res->action;
+	ev->why = res->why;
+	ev->has_serial = res->has_serial;
+	ev->serial = res->serial;
+	memcpy(&ev->from, from, fromlen < sizeof(ev->from) ? fromlen : sizeof(ev->from));
+	/* The question names the zone; query_process checked it. */
+	struct cursor c;
+	cur_init(&c, q, qlen);
+	c.pos = 12;
+	if (name_parse(&c, ev->name, 1) < 0)
+		ev->name[0] = 0;
+}
+
+void notify_handle(struct server *s, const struct notify_event *ev)
 {
 	char a[80], zt[NAME_TEXT_MAX];
-	sockaddr_str(from, a, sizeof(a));
-	if (res->zone) {
-		name_to_text(res->zone->apex, zt, sizeof(zt));
-	} else {
-		/* The question names the zone; query_process checked it. */
-		struct cursor c;
-		uint8_t n[NAME_MAXLEN];
-		cur_init(&c, q, qlen);
-		c.pos = 12;
-		if (name_parse(&c, n, 1) < 0 || name_to_text(n, zt, sizeof(zt)) < 0)
-			snprintf(zt, sizeof(zt), "?");
-	}
+	sockaddr_str((const struct sockaddr *)&ev->from, a, sizeof(a));
+	if (name_to_text(ev->name, zt, sizeof(zt)) < 0)
+		snprintf(zt, sizeof(zt), "?");
 	size_t zl = strlen(zt);
 	if (zl > 1 && zt[zl - 1] == '.')
 		zt[zl - 1] = '\0';
-	if (res->action == QA_NOTIFY_REFUSED) {
-		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s refused: %s", zt, a, res->why);
+	struct cat_zone *cz = catalog_exact(&s->cat, ev->name);
+	if (ev->action == QA_NOTIFY_REFUSED || !cz || !cz->user) {
+		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s refused: %s", zt, a,
+			ev->why ? ev->why : "zone not served");
 		return;
 	}
-	if (res->has_serial)
+	if (ev->has_serial)
 		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s accepted, serial %lu", zt, a,
-			(unsigned long)res->serial);
+			(unsigned long)ev->serial);
 	else
 		log_msg(LOG_NOTICE_, "zone %s: NOTIFY from %s accepted", zt, a);
 	struct netaddr na;
-	sockaddr_to_netaddr(from, &na);
-	(void)s;
-	xfrin_notify(res->zone->user, &na);
+	sockaddr_to_netaddr((const struct sockaddr *)&ev->from, &na);
+	xfrin_notify(cz->user, &na);
 }
 
 /* ---- listening ----------------------------------------------------- */
 
-static int open_one(struct server *s, const struct cfg_addr *a, int tcp)
+/* A bound socket for a listen address; -1 after logging why not. */
+static int bound_socket(struct server *s, const struct cfg_addr *a, int tcp)
 {
 	char txt[80];
 	sockaddr_str((const struct sockaddr *)&a->sa, txt, sizeof(txt));
@@ -413,6 +441,10 @@ static int open_one(struct server *s, const struct cfg_addr *a, int tcp)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fam == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* With query threads, each has its own UDP socket on the address and
+	 * the kernel spreads the queries (SO_REUSEPORT, Linux 3.9). */
+	if (!tcp && s->cfg->udp_workers > 1)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 	if (!tcp) {
 		if (fam == AF_INET)
 			setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
@@ -423,17 +455,7 @@ static int open_one(struct server *s, const struct cfg_addr *a, int tcp)
 		goto fail;
 	if (tcp && listen(fd, 128) < 0)
 		goto fail;
-	struct listener *ls = &s->listeners[s->n_listeners];
-	ls->srv = s;
-	ls->tcp = tcp;
-	ls->family = fam;
-	ls->io.fd = fd;
-	ls->io.fn = tcp ? tcp_accept : udp_ready;
-	ls->io.arg = ls;
-	if (loop_add(&s->loop, &ls->io, EPOLLIN) < 0)
-		goto fail;
-	s->n_listeners++;
-	return 0;
+	return fd;
 fail:
 	log_msg(LOG_ERR_, "cannot listen on %s (%s): %s", txt, tcp ? "TCP" : "UDP", strerror(errno));
 	if (fd >= 0)
@@ -441,21 +463,64 @@ fail:
 	return -1;
 }
 
+static int open_one(struct server *s, const struct cfg_addr *a, int tcp)
+{
+	int fd = bound_socket(s, a, tcp);
+	if (fd < 0)
+		return -1;
+	struct listener *ls = &s->listeners[s->n_listeners];
+	ls->srv = s;
+	ls->tcp = tcp;
+	ls->family = a->sa.ss_family;
+	ls->io.fd = fd;
+	ls->io.fn = tcp ? tcp_accept : udp_ready;
+	ls->io.arg = ls;
+	if (loop_add(&s->loop, &ls->io, EPOLLIN) < 0) {
+		close(fd);
+		return -1;
+	}
+	s->n_listeners++;
+	return 0;
+}
+
+/* The listen addresses in use (the defaults when none is configured). */
+static const struct cfg_addr *listen_list(const struct server *s, struct cfg_addr *defaults,
+					  size_t *n)
+{
+	if (s->cfg->n_listen) {
+		*n = s->cfg->n_listen;
+		return s->cfg->listen;
+	}
+	cfg_parse_addr("0.0.0.0", 53, &defaults[0]);
+	cfg_parse_addr("::", 53, &defaults[1]);
+	*n = 2;
+	return defaults;
+}
+
+int server_udp_sockets(struct server *s, int *fds, unsigned *n_fds)
+{
+	struct cfg_addr defaults[2];
+	size_t n;
+	const struct cfg_addr *list = listen_list(s, defaults, &n);
+	*n_fds = 0;
+	for (size_t i = 0; i < n; i++) {
+		int fd = bound_socket(s, &list[i], 0);
+		if (fd < 0)
+			return -1;
+		fds[(*n_fds)++] = fd;
+	}
+	return 0;
+}
+
 int server_listen(struct server *s)
 {
-	if (!s->udp && !(s->udp = malloc(sizeof(*s->udp)))) {
+	if (!s->udp && !(s->udp = udp_batch_new())) {
 		log_msg(LOG_ERR_, "cannot start: out of memory");
 		return -1;
 	}
 	struct cfg_addr defaults[2];
-	const struct cfg_addr *list = s->cfg->listen;
-	size_t n = s->cfg->n_listen;
-	if (n == 0) {
-		cfg_parse_addr("0.0.0.0", 53, &defaults[0]);
-		cfg_parse_addr("::", 53, &defaults[1]);
-		list = defaults;
-		n = 2;
-	}
+	size_t n;
+	const struct cfg_addr *list = listen_list(s, defaults, &n);
 	for (size_t i = 0; i < n; i++)
 		if (open_one(s, &list[i], 0) < 0 || open_one(s, &list[i], 1) < 0)
 			return -1;

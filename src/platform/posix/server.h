@@ -2,9 +2,11 @@
 #ifndef ICBIND_SERVER_H
 #define ICBIND_SERVER_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <stdatomic.h>
 
 #include "../../core/catalog.h"
 #include "../../core/netaddr.h"
@@ -13,7 +15,28 @@
 
 struct xfrin;
 struct tcp_conn;
+struct worker;
+
+/* The buffers of a batch of UDP queries and answers (server.c). */
+#define UDP_BATCH 32
 struct udp_batch;
+struct udp_batch *udp_batch_new(void);
+
+/* A NOTIFY, by value (see notify_event_make()). */
+struct notify_event {
+	int action;
+	const char *why;
+	int has_serial;
+	uint32_t serial;
+	uint8_t name[NAME_MAXLEN];
+	struct sockaddr_storage from;
+};
+
+struct retired {
+	void *p;
+	void (*fn)(void *);
+	uint64_t ticket;
+};
 
 struct listener {
 	struct io io;
@@ -34,13 +57,43 @@ struct server {
 	unsigned xfr_active;            /* SOA checks and transfers under way */
 	struct xfrin *xfr_wait_head, *xfr_wait_tail; /* zones waiting for a slot */
 	volatile sig_atomic_t signalled, stop, reload;
-	struct udp_batch *udp;          /* buffers for UDP batches */
+	struct udp_batch *udp;          /* buffers for the main thread's UDP batches */
+	unsigned cfg_udp_max;           /* udp-max-payload, read by every thread */
+
+	/* Query threads (workers.c): the catalog they read, the generation
+	 * count and what waits to be freed, the NOTIFYs they hand over. */
+	struct catalog *_Atomic live;
+	struct worker *workers;
+	unsigned n_workers;
+	_Atomic uint64_t gen;
+	_Atomic int workers_stop;
+	struct retired *retired;
+	size_t n_retired, cap_retired;
+	struct timer reclaim;
+	int notify_fd;
+	struct io notify_io;
+	pthread_mutex_t notify_lock;
+	struct notify_event notify_q[64];
+	unsigned notify_n;
 	uint8_t buf[65536 + 2];         /* TCP responses, and transfer reads */
 };
 
 /* Open every listening socket; -1 after logging which one failed. */
 int server_listen(struct server *s);
 void server_close(struct server *s);
+
+/* One more bound UDP socket on every listen address (for a query thread). */
+int server_udp_sockets(struct server *s, int *fds, unsigned *n_fds);
+
+/* Answer one batch of UDP queries from fd with cat; returns how many came
+ * in.  NOTIFYs are handled at once on the main thread, else handed over. */
+int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalog *cat,
+	      int main_thread);
+struct query_result;
+void notify_event_make(struct notify_event *ev, const struct query_result *res,
+		       const struct sockaddr *from, socklen_t fromlen, const uint8_t *q,
+		       size_t qlen);
+void notify_handle(struct server *s, const struct notify_event *ev);
 
 /* Socket addresses and the core's netaddr. */
 void sockaddr_to_netaddr(const struct sockaddr *sa, struct netaddr *out);

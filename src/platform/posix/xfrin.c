@@ -18,8 +18,14 @@
 #include "../../core/serial.h"
 #include "log.h"
 #include "snapshot.h"
+#include "workers.h"
 
 static void schedule(struct xfrin *x);
+
+void zone_free_v(void *z)
+{
+	zone_free(z);
+}
 
 /* ---- the limit on checks and transfers under way (xfr-concurrency) -- */
 
@@ -245,8 +251,8 @@ static void xfr_finished(struct xfrin *x)
 		"zone %s: loaded serial %lu from %s by %s: %lu records, %zu bytes, %llu ms",
 		zname(x), (unsigned long)z->serial, x->peer, how, (unsigned long)z->n_records, z->bytes,
 		(unsigned long long)(loop_clock() - x->started));
-	if (old)
-		zone_free(old);
+	/* Query threads may still read the old version for a moment. */
+	workers_retire(x->srv, old, zone_free_v);
 	if (x->srv->cfg->data_dir[0] && snapshot_save(x->srv->cfg->data_dir, zname(x), z) < 0)
 		log_msg(LOG_ERR_, "zone %s: cannot keep a copy in %s: %s", zname(x),
 			x->srv->cfg->data_dir, strerror(errno));
@@ -320,7 +326,7 @@ static void start_transfer(struct xfrin *x, int ixfr)
 		 * SERVFAIL until the new one is in. */
 		log_msg(LOG_NOTICE_, "zone %s: serial %lu dropped for the transfer (xfr-drop-old)",
 			zname(x), (unsigned long)cur->serial);
-		zone_free(catalog_publish(x->cz, NULL));
+		workers_retire(x->srv, catalog_publish(x->cz, NULL), zone_free_v);
 		cur = NULL;
 	}
 	x->zb = malloc(sizeof(*x->zb));

@@ -48,6 +48,9 @@ struct xfrin {
 	char peer[80];
 };
 
+/* zone_free() for workers_retire(). */
+void zone_free_v(void *z);
+
 void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const struct cfg_zone *cfg);
 void xfrin_start(struct xfrin *x);
 /* The configuration was reloaded: the zone's settings and catalog entry
