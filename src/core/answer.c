@@ -251,6 +251,7 @@ static void referral(struct answer *a, const uint8_t *name, unsigned rel, uint32
 	const struct zone_rrset *ns = zone_rrset(z, cut, T_NS);
 	if (step == 0)
 		a->aa = 0; /* RFC 1034 4.3.2 step 3b: not authoritative */
+	a->cut = cut_name;
 	/* NS of the child is not signed here; DS (and its RRSIG) or the proof
 	 * that there is none is (RFC 4035 3.1.4). */
 	add_one(a, SEC_AUTHORITY, cut_name, cut, ns, E_REQUIRED);
@@ -323,6 +324,8 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 	a->n_synth = 0;
 	a->rcode = RC_NOERROR;
 	a->aa = 1;
+	a->cut = NULL;
+	a->wild_zone = NULL;
 
 	for (unsigned step = 0; step <= ICB_CHAIN_MAX; step++) {
 		/* The question is known to be in z; later names of a chain
@@ -429,6 +432,10 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 			if (!zone_find(z, wkey, cl + 2, &w))
 				return;
 			next = from_node(a, w, cur, qtype, all_any, &nodata);
+			if (step == 0) {
+				a->wild_zone = z;
+				a->wild_node = w;
+			}
 			if (a->dnssec) {
 				/* The name asked for does not exist itself (4035
 				 * 3.1.3.3, 5155 7.2.6), and for NODATA neither does

@@ -42,6 +42,10 @@ struct answer {
 	uint8_t rcode;
 	uint8_t aa;
 	uint8_t dnssec;               /* DO set and the zone signed */
+	/* What kind of answer it was, for response rate limiting. */
+	const uint8_t *cut;           /* a referral: the delegation point */
+	const struct zone *wild_zone; /* an answer made from a wildcard ... */
+	uint32_t wild_node;           /* ... whose source of synthesis is this */
 };
 
 struct catalog;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "rrl.h"
 #include "rrtype.h"
 #include "tsig.h"
 #include "wire.h"
@@ -12,7 +13,7 @@ enum {
 	F_QR = 0x8000, F_AA = 0x0400, F_TC = 0x0200, F_RD = 0x0100, F_CD = 0x0010,
 	OP_QUERY = 0, OP_NOTIFY = 4,
 	RC_NOERROR = 0, RC_FORMERR = 1, RC_SERVFAIL = 2, RC_NOTIMP = 4, RC_REFUSED = 5,
-	RC_NOTAUTH = 9, RC_BADVERS = 16,
+	RC_NXDOMAIN_ = 3, RC_NOTAUTH = 9, RC_BADVERS = 16,
 };
 
 #define OPT_LEN 11 /* root name, type, class, TTL, RDLENGTH 0 */
@@ -218,6 +219,9 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		bld_u16(&b, qclass);
 	}
 
+	res->question_end = b.len;
+	res->qtype = qtype;
+	res->rrl_kind = RRL_ANSWER;
 	uint16_t counts[3] = { 0, 0, 0 };
 	uint16_t rflags = (uint16_t)(F_QR | (opcode << 11) | (flags & (F_RD | F_CD)));
 	if (rcode == RC_NOERROR && opcode == OP_NOTIFY) {
@@ -252,6 +256,24 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 				rflags |= F_AA;
 			if (answer_write(&a, &b, counts))
 				rflags |= F_TC;
+			/* The class rate limiting counts it in (a copy: the
+			 * names here do not outlive this call). */
+			const uint8_t *rn = qname;
+			if (rcode == RC_NXDOMAIN_) {
+				res->rrl_kind = RRL_NXDOMAIN;
+				rn = a.z->apex;
+			} else if (a.cut && !counts[0]) {
+				res->rrl_kind = RRL_REFERRAL;
+				rn = a.cut;
+			} else if (!counts[0]) {
+				res->rrl_kind = RRL_NODATA;
+			}
+			if (res->rrl_kind == RRL_ANSWER && a.wild_zone &&
+			    zone_node_name(a.wild_zone, a.wild_node, res->rrl_buf) > 0)
+				rn = res->rrl_buf;
+			else
+				memcpy(res->rrl_buf, rn, name_len(rn));
+			res->rrl_name = res->rrl_buf;
 		}
 	}
 	if (b.err) /* cannot happen: limit >= 512 holds a header and question */
@@ -276,6 +298,8 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		len += OPT_LEN;
 	}
 	res->rcode = rcode;
+	if (rcode != RC_NOERROR && rcode != RC_NXDOMAIN_)
+		res->rrl_kind = RRL_ERROR;
 	if (res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_EFORMERR && res->tsig != TSIG_EPEER) {
 		int r = 0;
 		if (res->tsig == TSIG_OK)

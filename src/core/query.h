@@ -34,6 +34,12 @@ struct query_result {
 	uint32_t serial;          /* from the NOTIFY's answer section */
 	const char *why;          /* refused NOTIFY: the reason */
 	int tsig;                 /* the TSIG outcome (TSIG_OK, TSIG_UNSIGNED, an error) */
+	/* For response rate limiting (rrl.h): the class of the response. */
+	int rrl_kind;
+	const uint8_t *rrl_name;
+	uint8_t rrl_buf[NAME_MAXLEN];
+	uint16_t qtype;
+	size_t question_end;      /* offset after the question in the response */
 	const struct tsig_key *key; /* the key it was signed with */
 };
 

@@ -13,6 +13,7 @@ void test_xfr(void);
 void test_answer(void);
 void test_refresh(void);
 void test_dnssec(void);
+void test_rrl(void);
 #ifndef TEST_NO_TSIG /* builds without HMAC (the lx106's) leave TSIG out */
 void test_tsig(void);
 #endif
@@ -35,6 +36,7 @@ int main(void)
 	test_answer();
 	test_refresh();
 	test_dnssec();
+	test_rrl();
 #ifndef TEST_NO_TSIG
 	test_tsig();
 #else

@@ -42,6 +42,8 @@ void cfg_init(struct cfg *c)
 	c->verbosity = 1;
 	c->xfr_concurrency = 16;
 	c->udp_workers = 1;
+	rrl_config_default(&c->rrl);
+	c->rrl_table_size = RRL_DEFAULT_TABLE_SIZE;
 	c->xfr_max_size = 1073741824u;
 	c->xfr_max_records = 20000000u;
 	c->xfr_max_time = 3600;
@@ -696,6 +698,33 @@ static int server_key(struct parser *p, const char *k, const char *v)
 		return get_num(p, v, 0, 3, &c->verbosity);
 	if (strcmp(k, "xfr-concurrency") == 0)
 		return get_num(p, v, 1, 1024, &c->xfr_concurrency);
+	if (strncmp(k, "rrl-", 4) == 0) {
+		unsigned v32;
+		if (strcmp(k, "rrl-responses-per-second") == 0)
+			return get_num(p, v, 0, RRL_MAX_RATE, &c->rrl.responses_per_second);
+		if (strcmp(k, "rrl-window") == 0)
+			return get_num(p, v, 0, RRL_MAX_WINDOW, &c->rrl.window);
+		if (strcmp(k, "rrl-table-size") == 0)
+			return get_num(p, v, 1, 10000000, &c->rrl_table_size);
+		if (strcmp(k, "rrl-slip") == 0) {
+			if (get_num(p, v, 0, RRL_MAX_SLIP, &v32) < 0)
+				return -1;
+			c->rrl.slip = (uint8_t)v32;
+			return 0;
+		}
+		if (strcmp(k, "rrl-ipv4-prefix-length") == 0) {
+			if (get_num(p, v, 0, 32, &v32) < 0)
+				return -1;
+			c->rrl.ipv4_prefix_length = (uint8_t)v32;
+			return 0;
+		}
+		if (strcmp(k, "rrl-ipv6-prefix-length") == 0) {
+			if (get_num(p, v, 0, 128, &v32) < 0)
+				return -1;
+			c->rrl.ipv6_prefix_length = (uint8_t)v32;
+			return 0;
+		}
+	}
 	if (strcmp(k, "udp-workers") == 0)
 		return get_num(p, v, 1, 64, &c->udp_workers);
 	if (strcmp(k, "xfr-max-size") == 0)

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include "../../core/name.h"
+#include "../../core/rrl.h"
 #include "../../core/tsig.h"
 
 /* An address with a port, as written "ADDR[@PORT]". */
@@ -74,6 +75,8 @@ struct cfg {
 	unsigned xfr_timeout;       /* seconds without progress before a transfer is abandoned */
 	unsigned verbosity;         /* 0 errors, 1 notices (default), 2 info, 3 debug */
 	unsigned udp_workers;       /* threads answering UDP (the main one included) */
+	struct rrl_config rrl;      /* response rate limiting (off at rate 0) */
+	unsigned rrl_table_size;
 	int foreground;
 	char pidfile[256];
 	unsigned xfr_concurrency;   /* SOA checks and transfers under way at once */

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -323,6 +325,23 @@ int main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	s->cfg_udp_max = cfg->udp_max_payload;
+	if (cfg->rrl.responses_per_second) {
+		/* One table, allocated once; its hash seeded anew each start. */
+		size_t len = rrl_mem_size(cfg->rrl_table_size);
+		uint64_t seed = 0;
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			seed = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
+		s->rrl_mem = len ? malloc(len) : NULL;
+		s->rrl = s->rrl_mem ? rrl_init(s->rrl_mem, len, &cfg->rrl, seed) : NULL;
+		if (!s->rrl) {
+			log_msg(LOG_ERR_, "cannot set up response rate limiting (rrl-table-size %u)",
+				cfg->rrl_table_size);
+			return 1;
+		}
+		pthread_mutex_init(&s->rrl_lock, NULL);
+		log_msg(LOG_INFO_, "response rate limiting: %u responses a second, slip %u",
+			cfg->rrl.responses_per_second, cfg->rrl.slip);
+	}
 	if (publish_live(s) < 0 || workers_start(s) < 0) {
 		log_msg(LOG_ERR_, "cannot start the query threads: %s", strerror(errno));
 		return 1;
@@ -348,6 +367,9 @@ int main(int argc, char **argv)
 	server_close(s);
 	loop_free(&s->loop);
 	free(atomic_load(&s->live)); /* its arrays are the ones below */
+	if (s->rrl)
+		pthread_mutex_destroy(&s->rrl_lock);
+	free(s->rrl_mem);
 	catalog_release(&s->cat);
 	char pidfile[sizeof(cfg->pidfile)];
 	snprintf(pidfile, sizeof(pidfile), "%s", s->cfg->pidfile);

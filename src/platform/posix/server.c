@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "../../core/query.h"
+#include "../../core/rrl.h"
 #include "log.h"
 #include "workers.h"
 #include "xfrin.h"
@@ -140,6 +141,25 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 		}
 		if (rlen == 0)
 			continue;
+		if (s->rrl) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+			pthread_mutex_lock(&s->rrl_lock);
+			int act = rrl_check(s->rrl, &env.client, res.rrl_name, res.qtype, res.rcode,
+					    res.rrl_kind, ms);
+			pthread_mutex_unlock(&s->rrl_lock);
+			if (act == RRL_DROP)
+				continue;
+			if (act == RRL_SLIP) {
+				/* The header with TC and the question, nothing
+				 * more: no bigger than the query. */
+				uint8_t *r = b->r[out];
+				r[2] |= 0x02;
+				memset(r + 6, 0, 6);
+				rlen = res.question_end;
+			}
+		}
 		size_t ctl_len = reply_from(mh, &b->ctl[i]);
 		b->iout[out].iov_base = b->r[out];
 		b->iout[out].iov_len = rlen;

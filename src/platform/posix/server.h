@@ -59,6 +59,9 @@ struct server {
 	volatile sig_atomic_t signalled, stop, reload;
 	struct udp_batch *udp;          /* buffers for the main thread's UDP batches */
 	unsigned cfg_udp_max;           /* udp-max-payload, read by every thread */
+	struct rrl *rrl;                /* response rate limiting, or NULL */
+	void *rrl_mem;
+	pthread_mutex_t rrl_lock;       /* one table for all threads: an exact limit */
 
 	/* Query threads (workers.c): the catalog they read, the generation
 	 * count and what waits to be freed, the NOTIFYs they hand over. */
