@@ -111,6 +111,42 @@ $(LX106_DIR)/%.o: %.S
 	@mkdir -p $(@D)
 	$(XTENSA_CC) $(LX106_CFLAGS) -c $< -o $@
 
+# The memory budget of the server on the ESP8266 (tests/lx106/budget.c,
+# docs/embedded.md): the core built with the small-device profile of
+# src/core/limits.h, a seed-sized signed zone streamed through the transfer
+# parser on the lx106, heap (malloc wrapped), stack (painted) and static
+# sizes measured, the 16 KiB target checked, and a transfer bigger than the
+# device's RAM streamed under a fixed heap.
+LX106_BUDGET_DIR     := build/lx106-budget
+LX106_BUDGET_SRC     := $(CORE_SRC) tests/lx106/budget.c $(LX106_HARNESS)
+LX106_BUDGET_OBJ     := $(LX106_BUDGET_DIR)/tests/lx106/crt0.o \
+                        $(LX106_BUDGET_SRC:%.c=$(LX106_BUDGET_DIR)/%.o)
+LX106_BUDGET_CORE    := $(CORE_SRC:%.c=$(LX106_BUDGET_DIR)/%.o)
+LX106_BUDGET_CFLAGS  := $(XTENSA_FLAGS) -g $(DEFS) -Isrc -DICB_SMALL_DEVICE -Os
+LX106_BUDGET_LDFLAGS := --specs=$(PICOLIBC) -mlongcalls -nostartfiles -T tests/lx106/lx106.ld \
+                        -Wl,--gc-sections -Wl,--defsym=vfscanf=__i_vfscanf \
+                        -Wl,--wrap=malloc,--wrap=free,--wrap=realloc,--wrap=calloc -Wl,--no-relax \
+                        -Wl,-Map=$(LX106_BUDGET_DIR)/budget.map
+
+.PHONY: lx106-budget
+lx106-budget: $(LX106_BUDGET_DIR)/budget.elf
+	@xtensa-lx106-elf-size -A $(LX106_BUDGET_CORE) | awk \
+	  '$$1 ~ /^\.(text|literal)/ { t += $$2 } $$1 ~ /^\.data/ { d += $$2 } \
+	   $$1 ~ /^\.bss/ { b += $$2 } $$1 ~ /^\.rodata/ { r += $$2 } \
+	   END { print t + 0, d + 0, b + 0, r + 0 }' > $(LX106_BUDGET_DIR)/core-size.txt
+	tests/lx106/run.sh $<
+
+$(LX106_BUDGET_DIR)/budget.elf: $(LX106_BUDGET_OBJ) tests/lx106/lx106.ld
+	$(XTENSA_CC) $(LX106_BUDGET_LDFLAGS) $(LX106_BUDGET_OBJ) -o $@
+
+$(LX106_BUDGET_DIR)/%.o: %.c $(HDRS)
+	@mkdir -p $(@D)
+	$(XTENSA_CC) $(LX106_BUDGET_CFLAGS) -c $< -o $@
+
+$(LX106_BUDGET_DIR)/%.o: %.S
+	@mkdir -p $(@D)
+	$(XTENSA_CC) $(LX106_BUDGET_CFLAGS) -c $< -o $@
+
 # libFuzzer harnesses (tests/fuzz/README.md): `make fuzz` builds them into
 # build/fuzz/, `make fuzz-ci` runs each over its regressions and then
 # FUZZ_TIME seconds (20 by default) on its seed corpus; needs clang.

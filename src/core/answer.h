@@ -7,18 +7,9 @@
 
 #include <stdint.h>
 
+#include "limits.h" /* ICB_ANSWER_MAX_RRSETS, ICB_CHAIN_MAX, ICB_SYNTH_MAX */
 #include "wire.h"
 #include "zone.h"
-
-#ifndef ICB_ANSWER_MAX_RRSETS
-#define ICB_ANSWER_MAX_RRSETS 64 /* RRsets (and their RRSIG sets) in one response */
-#endif
-#ifndef ICB_CHAIN_MAX
-#define ICB_CHAIN_MAX 12         /* CNAME/DNAME steps followed */
-#endif
-#ifndef ICB_SYNTH_MAX
-#define ICB_SYNTH_MAX 4          /* CNAMEs synthesised from DNAMEs */
-#endif
 
 enum { SEC_ANSWER = 0, SEC_AUTHORITY = 1, SEC_ADDITIONAL = 2 };
 

@@ -6,13 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h" /* CAT_MAX_PRIMARIES, CAT_MAX_ACL */
 #include "name.h"
 #include "netaddr.h"
 #include "tsig.h"
 #include "zone.h"
 
-#define CAT_MAX_PRIMARIES 8
-#define CAT_MAX_ACL 16
 
 struct cat_zone {
 	uint8_t apex[NAME_MAXLEN];

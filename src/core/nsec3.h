@@ -7,10 +7,11 @@
 #include <stdint.h>
 
 #include "hmac.h"
+#include "limits.h"
 
-/* RFC 9276 asks for 0 extra iterations; more than this is refused as a
- * cost an attacker could make us pay per query. */
-#define NSEC3_MAX_ITERATIONS 2500
+/* NSEC3_MAX_ITERATIONS (limits.h): RFC 9276 asks for 0 extra iterations;
+ * more than the limit is refused as a cost an attacker could make us pay
+ * per query. */
 
 struct nsec3_params {
 	uint8_t alg;         /* 1: SHA-1, the only one defined */

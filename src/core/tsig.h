@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #include "hmac.h"
+#include "limits.h" /* TSIG_MAX_SECRET */
 #include "name.h"
 
-#define TSIG_MAX_SECRET 256
 #define TSIG_FUDGE 300           /* seconds, RFC 8945 10 */
 #define TSIG_MAX_UNSIGNED 99     /* messages in a row without TSIG, RFC 8945 5.3.1 */
 

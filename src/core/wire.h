@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h" /* BUILDER_COMP_MAX */
+
 struct cursor {
 	const uint8_t *buf; /* the whole message: compression pointers index it */
 	size_t len;
@@ -119,9 +121,8 @@ static inline size_t name_len_inline(const uint8_t *n)
 /* The message builder: a bounded writer with a small compression table.
  * A write that does not fit sets the sticky error flag and writes nothing;
  * callers mark a point, try to write a whole RRset, and roll back to the
- * mark when it did not fit (truncation at an RRset boundary). */
-#define BUILDER_COMP_MAX 48
-
+ * mark when it did not fit (truncation at an RRset boundary).
+ * BUILDER_COMP_MAX: limits.h. */
 struct builder {
 	uint8_t *buf;
 	size_t cap;

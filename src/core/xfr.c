@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "limits.h"
 #include "rrtype.h"
 #include "serial.h"
 #include "tsig.h"
@@ -18,8 +19,8 @@ enum { SOA_FIRST, SOA_FINAL, SOA_DEL, SOA_ADD }; /* what an apex SOA is */
 #define XL_END 0xFFFF
 #define XL_NONE 0xFFFE
 
-/* The label index holds at most one entry per two octets of a message. */
-#define XFR_MAX_LABELS 32768
+/* XFR_MAX_LABELS (limits.h) bounds the label index; it holds at most one
+ * entry per two octets of a message. */
 
 static int fail(struct xfr_parser *p, const char *fmt, const char *arg)
 {
