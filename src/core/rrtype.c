@@ -83,10 +83,25 @@ static const struct rrtype types[] = {
 	{ 257, 0, { F(1), RD_STR, RD_REST }, "CAA" },
 };
 
+/* Where the types below 128 stand in types[] (255: unknown), so the
+ * common ones are found without a search. */
+static const uint8_t low_index[128] = {
+	255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 255, 255, 21, 22, 23, 255, 24, 25, 26, 255,
+	255, 27, 255, 28, 29, 30, 255, 31, 255, 32, 33, 34, 35, 36, 37, 38,
+	39, 40, 41, 42, 43, 44, 255, 45, 255, 255, 255, 46, 47, 48, 49, 50,
+	51, 52, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+	255, 255, 255, 53, 255, 255, 255, 255, 54, 55, 56, 57, 58, 59, 255, 255,
+	255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+};
+
 static const struct rrtype unknown = { 0, 0, { RD_REST }, NULL };
 
 const struct rrtype *rrtype_get(uint16_t type)
 {
+	if (type < 128)
+		return low_index[type] != 255 ? &types[low_index[type]] : &unknown;
 	size_t lo = 0, hi = sizeof(types) / sizeof(types[0]);
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;

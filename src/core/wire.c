@@ -14,35 +14,6 @@ void bld_init(struct builder *b, uint8_t *buf, size_t cap)
 	b->qname_off = 0;
 }
 
-void bld_bytes(struct builder *b, const void *p, size_t n)
-{
-	if (b->err || b->cap - b->len < n) {
-		b->err = 1;
-		return;
-	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
-
-void bld_u8(struct builder *b, uint8_t v)
-{
-	bld_bytes(b, &v, 1);
-}
-
-void bld_u16(struct builder *b, uint16_t v)
-{
-	uint8_t t[2];
-	put16(t, v);
-	bld_bytes(b, t, 2);
-}
-
-void bld_u32(struct builder *b, uint32_t v)
-{
-	uint8_t t[4];
-	put32(t, v);
-	bld_bytes(b, t, 4);
-}
-
 void bld_remember(struct builder *b, size_t off)
 {
 	if (b->n_comp < BUILDER_COMP_MAX && off < 0x4000)

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "limits.h" /* BUILDER_COMP_MAX */
 
@@ -154,10 +155,45 @@ static inline void bld_rollback(struct builder *b, struct builder_mark m)
 	b->n_comp = m.n_comp;
 	b->err = 0;
 }
-void bld_bytes(struct builder *b, const void *p, size_t n);
-void bld_u8(struct builder *b, uint8_t v);
-void bld_u16(struct builder *b, uint16_t v);
-void bld_u32(struct builder *b, uint32_t v);
+/* The small writers are inline: they run for every field of every RR. */
+static inline void bld_bytes(struct builder *b, const void *p, size_t n)
+{
+	if (b->err || b->cap - b->len < n) {
+		b->err = 1;
+		return;
+	}
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+static inline void bld_u8(struct builder *b, uint8_t v)
+{
+	if (b->err || b->cap - b->len < 1) {
+		b->err = 1;
+		return;
+	}
+	b->buf[b->len++] = v;
+}
+
+static inline void bld_u16(struct builder *b, uint16_t v)
+{
+	if (b->err || b->cap - b->len < 2) {
+		b->err = 1;
+		return;
+	}
+	put16(b->buf + b->len, v);
+	b->len += 2;
+}
+
+static inline void bld_u32(struct builder *b, uint32_t v)
+{
+	if (b->err || b->cap - b->len < 4) {
+		b->err = 1;
+		return;
+	}
+	put32(b->buf + b->len, v);
+	b->len += 4;
+}
 /* Write an uncompressed wire name (trusted: from our store or validated). */
 void bld_name(struct builder *b, const uint8_t *name, int compress);
 /* Remember that a name starts at offset off (e.g. the question's qname). */

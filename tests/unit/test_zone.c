@@ -125,6 +125,17 @@ void test_zone(void)
 	}
 	zone_free(z);
 
+	/* The type table: the quick index agrees with the table itself. */
+	for (unsigned t = 0; t < 70000; t += (t < 300 ? 1 : 997)) {
+		const struct rrtype *d = rrtype_get((uint16_t)t);
+		CHECK(d->name == NULL || d->type == t);
+	}
+	CHECK_EQ(rrtype_get(T_A)->type, T_A);
+	CHECK_EQ(rrtype_get(T_NSEC3PARAM)->type, T_NSEC3PARAM);
+	CHECK_EQ(rrtype_get(99)->type, 99); /* SPF */
+	CHECK(rrtype_get(22)->name == NULL); /* NSAP: opaque */
+	CHECK(rrtype_get(257)->fields[0] == RD_FIX(1)); /* CAA */
+
 	/* Refusals: no SOA, two SOAs, a record outside the zone, bad RDATA. */
 	static const char *const nosoa[] = { "www 300 A 192.0.2.1", NULL };
 	CHECK(tz_build("example.com", nosoa) == NULL);
