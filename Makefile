@@ -116,7 +116,9 @@ $(LX106_DIR)/%.o: %.S
 # src/core/limits.h, a seed-sized signed zone streamed through the transfer
 # parser on the lx106, heap (malloc wrapped), stack (painted) and static
 # sizes measured, the 16 KiB target checked, and a transfer bigger than the
-# device's RAM streamed under a fixed heap.
+# device's RAM streamed under a fixed heap.  --no-relax: with --wrap, the
+# lx106 linker's literal relaxation misplaces __wrap_malloc by 4 octets
+# (binutils 2.40; the call lands on its literal pool).
 LX106_BUDGET_DIR     := build/lx106-budget
 LX106_BUDGET_SRC     := $(CORE_SRC) tests/lx106/budget.c $(LX106_HARNESS)
 LX106_BUDGET_OBJ     := $(LX106_BUDGET_DIR)/tests/lx106/crt0.o \
@@ -134,12 +136,12 @@ lx106-budget: $(LX106_BUDGET_DIR)/budget.elf
 	  '$$1 ~ /^\.(text|literal)/ { t += $$2 } $$1 ~ /^\.data/ { d += $$2 } \
 	   $$1 ~ /^\.bss/ { b += $$2 } $$1 ~ /^\.rodata/ { r += $$2 } \
 	   END { print t + 0, d + 0, b + 0, r + 0 }' > $(LX106_BUDGET_DIR)/core-size.txt
-	tests/lx106/run.sh $<
+	LX106_ICOUNT=1 tests/lx106/run.sh $<
 
 $(LX106_BUDGET_DIR)/budget.elf: $(LX106_BUDGET_OBJ) tests/lx106/lx106.ld
 	$(XTENSA_CC) $(LX106_BUDGET_LDFLAGS) $(LX106_BUDGET_OBJ) -o $@
 
-$(LX106_BUDGET_DIR)/%.o: %.c $(HDRS)
+$(LX106_BUDGET_DIR)/%.o: %.c $(HDRS) $(wildcard src/platform/lwip/*.h)
 	@mkdir -p $(@D)
 	$(XTENSA_CC) $(LX106_BUDGET_CFLAGS) -c $< -o $@
 

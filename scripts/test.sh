@@ -14,7 +14,8 @@ cd "$repo"
 
 PACKAGES=(build-essential clang libssl-dev python3 python3-dnspython python3-pytest
           knot knot-dnsutils nsd bind9 bind9-dnsutils ldnsutils unbound
-          gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc)
+          gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc
+          liblwip-dev iproute2)
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -54,6 +55,10 @@ echo "== the core built for the ESP8266 (xtensa-lx106)"
 make cross
 echo "== the core's unit tests on the ESP8266's CPU (lx106, under QEMU)"
 make lx106-test
+echo "== the memory budget on the ESP8266's CPU (tests/lx106/budget.c)"
+make lx106-budget
+echo "== ICBIND on lwIP's stack, in a network namespace (tests/lwip)"
+bash tests/lwip/run.sh
 
 echo "== integration tests (plain build)"
 ICBIND_BIN="$repo/build/icbind" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration

@@ -17,7 +17,12 @@ int catalog_prepare(struct catalog *cat)
 {
 	for (size_t i = 0; i < cat->n; i++) {
 		struct cat_zone *z = &cat->zones[i];
-		z->klen = (uint16_t)name_key(z->apex, name_labels(z->apex), z->key);
+		uint8_t key[NAME_KEY_MAX];
+		size_t kl = name_key(z->apex, name_labels(z->apex), key);
+		if (kl > sizeof(z->key))
+			return -1;
+		memcpy(z->key, key, kl);
+		z->klen = (uint16_t)kl;
 	}
 	if (cat->n)
 		qsort(cat->zones, cat->n, sizeof(*cat->zones), cz_cmp);

@@ -15,7 +15,7 @@
 
 struct cat_zone {
 	uint8_t apex[NAME_MAXLEN];
-	uint8_t key[NAME_KEY_MAX]; /* from the root: the catalog's sort order */
+	uint8_t key[ICB_APEX_KEY_MAX]; /* from the root: the catalog's sort order */
 	uint16_t klen;
 	struct netaddr primary[CAT_MAX_PRIMARIES];
 	const struct tsig_key *primary_key[CAT_MAX_PRIMARIES]; /* NULL: unsigned */
@@ -40,7 +40,8 @@ struct catalog {
 };
 
 /* Sort the zones (after filling them) and fill in their keys.  Returns -1
- * if two zones have the same apex. */
+ * if two zones have the same apex, or an apex is longer than the
+ * catalog's keys hold (ICB_APEX_KEY_MAX). */
 int catalog_prepare(struct catalog *cat);
 
 /* The zone that holds qname: the one with the longest matching apex.  If

@@ -80,14 +80,23 @@
 #ifndef ICB_STRIP_DNSSEC
 #define ICB_STRIP_DNSSEC 1
 #endif
+#ifndef ICB_XFR_SOA_MAX
+#define ICB_XFR_SOA_MAX 148   /* SOA names of up to 64 octets each */
+#endif
+#ifndef ICB_XFR_TSIG_HOLD
+#define ICB_XFR_TSIG_HOLD 320 /* TSIG key and algorithm names of up to 64 */
+#endif
+#ifndef ICB_APEX_KEY_MAX
+#define ICB_APEX_KEY_MAX 128  /* zone names of up to about 100 octets */
+#endif
 #endif /* ICB_SMALL_DEVICE */
 
 /* ---- the answer engine (answer.h) ---------------------------------- */
 
 /* RRsets in one response, each with its RRSIG set: the answer, the
  * authority (SOA or NS, DS, the NSEC/NSEC3 proofs) and the glue.  Sizes
- * struct answer, which query_process keeps on the stack: 20 octets per
- * entry on the lx106 (24 on a 64-bit host).  An answer that needs more is
+ * struct answer, which query_process keeps on the stack: 28 octets per
+ * entry on the lx106 (48 on a 64-bit host).  An answer that needs more is
  * cut at an RRset boundary: TC for the required part, the rest dropped. */
 #ifndef ICB_ANSWER_MAX_RRSETS
 #define ICB_ANSWER_MAX_RRSETS 64
@@ -122,9 +131,10 @@
  * least 2 octets of the message, so 32768 never refuses a valid 64 KiB
  * message.  The small profile's 2048 bounds the parser's heap to 16 KiB of
  * index plus the pool whatever a primary sends, and is far more than a real
- * 16 KiB message needs (Knot's messages of a few hundred names index about
- * one new label per owner name); a message with more fails the transfer
- * ("too many names in one message").  At most 65534 (16-bit indexes). */
+ * message of up to 16 KiB needs: Knot's, in tests/data, index 118 to 366
+ * (the most: nsec3.axfr, whose NSEC3 owners are 32-octet labels); a
+ * message with more fails the transfer ("too many names in one message").
+ * At most 65534 (16-bit indexes). */
 #ifndef XFR_MAX_LABELS
 #define XFR_MAX_LABELS 32768
 #endif
@@ -151,7 +161,7 @@
 
 /* Primaries of one zone and allow-notify entries of one zone: they size
  * struct cat_zone (a primary: 20 octets of address and a key pointer; an
- * entry: 19 octets of prefix and a key pointer). */
+ * entry: 18 octets of prefix and a key pointer). */
 #ifndef CAT_MAX_PRIMARIES
 #define CAT_MAX_PRIMARIES 8
 #endif
@@ -193,13 +203,41 @@
 
 /* The default of a zone's strip-dnssec (cat_zone.strip_dnssec): 1 drops
  * DNSSEC records during the transfer, so a signed zone is served unsigned
- * and takes a third of the memory or less; 0 keeps them and answers with
- * RRSIGs and NSEC/NSEC3 proofs to DO queries. */
+ * (the budget's RSA-signed zone: 1.6 KiB instead of 13.9); 0 keeps them
+ * and answers DO queries with RRSIGs and NSEC/NSEC3 proofs. */
 #ifndef ICB_STRIP_DNSSEC
 #define ICB_STRIP_DNSSEC 0
 #endif
 
+/* ---- sizes of the transfer parser and the catalog ------------------ */
+
+/* The first SOA's RDATA, kept to compare with the last (RFC 5936 2.2), and
+ * a second copy for the SOAs inside IXFR differences: two names and 20
+ * octets each.  A longer SOA fails the transfer with "SOA RDATA too long". */
+#ifndef ICB_XFR_SOA_MAX
+#define ICB_XFR_SOA_MAX (2 * 255 + 20)
+#endif
+
+/* The last record of each message, held back until it shows whether it is
+ * the TSIG (whose octets the digest leaves out), and read whole if it is:
+ * owner, fixed part, algorithm name, MAC and the rest.  A longer one fails
+ * the transfer with "TSIG record too long". */
+#ifndef ICB_XFR_TSIG_HOLD
+#define ICB_XFR_TSIG_HOLD (255 + 10 + 2 * 255 + 100)
+#endif
+
+/* A zone's apex as a lookup key (name.h: up to two octets per octet of the
+ * name), kept in every catalog entry.  A longer apex is refused when the
+ * catalog is set up. */
+#ifndef ICB_APEX_KEY_MAX
+#define ICB_APEX_KEY_MAX 512
+#endif
+
 /* ---- consistency checks --------------------------------------------- */
+
+#if ICB_XFR_SOA_MAX < 22 || ICB_XFR_TSIG_HOLD < 64 || ICB_APEX_KEY_MAX < 2
+#error "ICB_XFR_SOA_MAX, ICB_XFR_TSIG_HOLD, ICB_APEX_KEY_MAX: too small for any record"
+#endif
 
 #if ICB_ANSWER_MAX_RRSETS < 8
 #error "ICB_ANSWER_MAX_RRSETS: at least 8 (a denial with NSEC3 needs SOA and three NSEC3 sets, a referral its NS, DS and glue)"

@@ -314,8 +314,23 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		else
 			r = tsig_sign_error(&trr, out, &len, limit, env->now,
 					    res->tsig == TSIG_EBADKEY ? TSIG_RC_BADKEY : TSIG_RC_BADSIG);
-		if (r < 0)
-			return 0;
+		if (r < 0) {
+			/* It does not fit with the sections (huge key and
+			 * algorithm names over UDP): the header alone, with the
+			 * TSIG error if that fits, else without (RFC 8945 5.3.2
+			 * wants an answer more than it wants the record). */
+			len = 12;
+			out[2] |= 0x02; /* TC: the full answer is over TCP */
+			memset(out + 4, 0, 8);
+			int again = res->tsig == TSIG_OK
+				? tsig_sign(res->key, out, &len, limit, env->now, trr.mac,
+					    trr.mac_len, 0, NULL, NULL)
+				: tsig_sign_error(&trr, out, &len, limit, env->now,
+						  res->tsig == TSIG_EBADKEY ? TSIG_RC_BADKEY
+									    : TSIG_RC_BADSIG);
+			if (again < 0)
+				len = 12;
+		}
 	}
 	return len;
 }

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "limits.h"
 #include "name.h"
 #include "tsig.h"
 #include "zonebuilder.h"
@@ -62,12 +63,12 @@ struct xfr_parser {
 	int in_name, keep, is_soa, final_soa;
 
 	/* The first SOA's RDATA, to compare with the last (RFC 5936 2.2). */
-	uint8_t soa[2 * NAME_MAXLEN + 20];
+	uint8_t soa[ICB_XFR_SOA_MAX];
 	uint16_t soa_len, soa_have;
 	int soa_seen, soa_differs, soa_role;
 	uint32_t serial;     /* the first SOA's: the version being sent */
 	uint32_t soa_ttl;
-	uint8_t soa2[2 * NAME_MAXLEN + 20]; /* an SOA inside IXFR differences */
+	uint8_t soa2[ICB_XFR_SOA_MAX]; /* an SOA inside IXFR differences */
 
 	/* IXFR (RFC 1995): the form of the answer, as far as known. */
 	uint16_t qtype;
@@ -89,7 +90,7 @@ struct xfr_parser {
 	uint64_t now;
 	int withhold, is_tsig, have_tsig;
 	uint16_t rdlen;
-	uint8_t held[NAME_MAXLEN + 10 + 2 * NAME_MAXLEN + 100];
+	uint8_t held[ICB_XFR_TSIG_HOLD];
 	size_t held_len;
 	struct tsig_rr tsig;
 

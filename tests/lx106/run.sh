@@ -11,6 +11,10 @@
 # files are opened relative to the top of the repository, where this script
 # runs QEMU, so the tests find tests/data as they do on the host.
 #
+# LX106_ICOUNT=1 in the environment runs QEMU with -icount shift=0: one
+# instruction per nanosecond of virtual time, so the CPU's CCOUNT (40 MHz
+# in QEMU's model) counts instructions, 25 to a count (tests/lx106/budget.c).
+#
 # Exit status:
 #   0..255  the program's own (the core's tests: 0 all passed, 1 some failed)
 #   124     still running after SECONDS (default 120): a hang
@@ -42,7 +46,8 @@ cd "$top" || exit 126
 {
 	timeout -k 5 "$limit" "$qemu" -M sim -cpu lx106 -nodefaults -display none \
 		-serial none -monitor none -no-reboot \
-		-semihosting-config enable=on,target=native -kernel "$elf" 2>&1 1>&3 3>&- |
+		${LX106_ICOUNT:+-icount shift=0} -semihosting-config enable=on,target=native \
+		-kernel "$elf" 2>&1 1>&3 3>&- |
 		tee "$log" >&2
 } 3>&1
 status=${PIPESTATUS[0]}
@@ -66,4 +71,4 @@ case $status in
 	fi
 	;;
 esac
-exit $status
+exit "$status"
