@@ -22,6 +22,7 @@ Besides the comparison, both servers' responses are checked against fixed
 RFC rules that do not depend on the other server (rfc_checks and
 test_expectations), so a wrong reference cannot hide a wrong ICBIND.
 """
+import time
 import collections
 import random
 import socket
@@ -567,7 +568,11 @@ class FullAny:
             return None
         out = []
         for t in self.types:
-            tv, err = ask(self.server, replace(base, qtype=t), qid)
+            for _ in range(3):  # NSD under load may reset a TCP connection: ask again
+                tv, err = ask(self.server, replace(base, qtype=t), qid)
+                if not err:
+                    break
+                time.sleep(0.05)
             if err:
                 raise AssertionError("NSD did not answer %s %s: %s" % (case.qname, t, err))
             out += [r for r in tv.sections["answer"]

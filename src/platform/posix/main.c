@@ -262,6 +262,24 @@ static int daemonize(void)
 	return 0;
 }
 
+/* A start that failed: give back what was taken, so that a leak checker
+ * sees a clean exit too.  Returns the exit status. */
+static int abandon(struct server *s, int threads)
+{
+	if (threads)
+		workers_stop(s);
+	server_close(s);
+	loop_free(&s->loop);
+	free(atomic_load(&s->live));
+	catalog_release(&s->cat);
+	free(s->rrl_mem);
+	cfg_free((struct cfg *)s->cfg);
+	free((struct cfg *)s->cfg);
+	free(s);
+	log_close();
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -281,26 +299,29 @@ int main(int argc, char **argv)
 	struct server *s = calloc(1, sizeof(*s));
 	if (!s || loop_init(&s->loop) < 0) {
 		fprintf(stderr, "icbind: cannot start: %s\n", strerror(errno));
+		free(s);
+		cfg_free(cfg);
+		free(cfg);
 		return 1;
 	}
 	s->cfg = cfg;
 	log_open(cfg->verbosity, 0);
 	if (cfg->data_dir[0] && mkdir(cfg->data_dir, 0755) < 0 && errno != EEXIST) {
 		log_msg(LOG_ERR_, "cannot create data-dir %s: %s", cfg->data_dir, strerror(errno));
-		return 1;
+		return abandon(s, 0);
 	}
 	if (build_catalog(&s->cat, cfg) < 0) {
 		log_msg(LOG_ERR_, "cannot set up the zones: out of memory or a duplicate zone");
-		return 1;
+		return abandon(s, 0);
 	}
 	if (server_listen(s) < 0)
-		return 1;
+		return abandon(s, 0);
 	if (drop_privileges(cfg) < 0)
-		return 1;
+		return abandon(s, 0);
 	if (!cfg->foreground) {
 		if (daemonize() < 0) {
 			log_msg(LOG_ERR_, "cannot become a daemon: %s", strerror(errno));
-			return 1;
+			return abandon(s, 0);
 		}
 		log_open(cfg->verbosity, 1);
 	}
@@ -308,7 +329,7 @@ int main(int argc, char **argv)
 		FILE *f = fopen(cfg->pidfile, "w");
 		if (!f) {
 			log_msg(LOG_ERR_, "cannot write pidfile %s: %s", cfg->pidfile, strerror(errno));
-			return 1;
+			return abandon(s, 0);
 		}
 		fprintf(f, "%ld\n", (long)getpid());
 		fclose(f);
@@ -336,7 +357,7 @@ int main(int argc, char **argv)
 		if (!s->rrl) {
 			log_msg(LOG_ERR_, "cannot set up response rate limiting (rrl-table-size %u)",
 				cfg->rrl_table_size);
-			return 1;
+			return abandon(s, 0);
 		}
 		pthread_mutex_init(&s->rrl_lock, NULL);
 		log_msg(LOG_INFO_, "response rate limiting: %u responses a second, slip %u",
@@ -344,7 +365,7 @@ int main(int argc, char **argv)
 	}
 	if (publish_live(s) < 0 || workers_start(s) < 0) {
 		log_msg(LOG_ERR_, "cannot start the query threads: %s", strerror(errno));
-		return 1;
+		return abandon(s, 1);
 	}
 	start_zones(s);
 	log_msg(LOG_NOTICE_, "started: %zu zone%s, %u sockets, %u query thread%s", s->cat.n,
