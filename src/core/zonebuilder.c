@@ -538,6 +538,9 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	if (layout_records(b, &l) < 0)
 		goto done;
 	set_flags(&l);
+	/* The records are all in the layout now: give their memory back
+	 * before the final block is made, to lower the peak of a transfer. */
+	zb_free(b);
 
 	/* The apex sorts first and must hold exactly one SOA. */
 	const struct zone_rrset *soa = NULL;
