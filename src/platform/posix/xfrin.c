@@ -262,31 +262,40 @@ static void xfr_finished(struct xfrin *x)
 	schedule(x);
 }
 
-static void xfr_io(struct loop *l, struct io *io, uint32_t events)
+/* A TCP connection to the primary: wait for the connect, send our query.
+ * 1 once it is all sent (then read), 0 while under way, -1 on failure
+ * (reported as `what`). */
+static int tcp_send_query(struct loop *l, struct io *io, struct xfrin *x, const char *what)
 {
-	struct xfrin *x = io->arg;
 	if (!x->connected) {
 		int err = 0;
 		socklen_t el = sizeof(err);
 		getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &el);
 		if (err) {
-			op_failed(x, "transfer", strerror(err));
-			return;
+			op_failed(x, what, strerror(err));
+			return -1;
 		}
 		x->connected = 1;
 	}
-	if (x->qsent < x->qlen) {
-		ssize_t n = send(io->fd, x->query + x->qsent, x->qlen - x->qsent, MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN) {
-			op_failed(x, "transfer", strerror(errno));
-			return;
-		}
-		if (n > 0)
-			x->qsent += (size_t)n;
-		if (x->qsent == x->qlen)
-			loop_mod(l, io, EPOLLIN);
-		return;
+	if (x->qsent == x->qlen)
+		return 1;
+	ssize_t n = send(io->fd, x->query + x->qsent, x->qlen - x->qsent, MSG_NOSIGNAL);
+	if (n < 0 && errno != EAGAIN) {
+		op_failed(x, what, strerror(errno));
+		return -1;
 	}
+	if (n > 0)
+		x->qsent += (size_t)n;
+	if (x->qsent == x->qlen)
+		loop_mod(l, io, EPOLLIN);
+	return 0;
+}
+
+static void xfr_io(struct loop *l, struct io *io, uint32_t events)
+{
+	struct xfrin *x = io->arg;
+	if (tcp_send_query(l, io, x, "transfer") <= 0)
+		return;
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
 	/* Read what is there, in bounded rounds, feeding the parser. */
@@ -459,28 +468,8 @@ static void soa_tcp_io(struct loop *l, struct io *io, uint32_t events)
 {
 	struct xfrin *x = io->arg;
 	(void)events;
-	if (!x->connected) {
-		int err = 0;
-		socklen_t el = sizeof(err);
-		getsockopt(io->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-		if (err) {
-			op_failed(x, "SOA query", strerror(err));
-			return;
-		}
-		x->connected = 1;
-	}
-	if (x->qsent < x->qlen) {
-		ssize_t n = send(io->fd, x->query + x->qsent, x->qlen - x->qsent, MSG_NOSIGNAL);
-		if (n < 0 && errno != EAGAIN) {
-			op_failed(x, "SOA query", strerror(errno));
-			return;
-		}
-		if (n > 0)
-			x->qsent += (size_t)n;
-		if (x->qsent == x->qlen)
-			loop_mod(l, io, EPOLLIN);
+	if (tcp_send_query(l, io, x, "SOA query") <= 0)
 		return;
-	}
 	size_t want = x->tcp_have < 2 ? 2 : 2 + (size_t)((x->tcp_len[0] << 8) | x->tcp_len[1]);
 	for (;;) {
 		ssize_t n;
