@@ -393,6 +393,10 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 					a->rcode = RC_YXDOMAIN;
 					return;
 				}
+				/* A DNAME loop comes back to a name already answered:
+				 * its CNAME is there once, and the chain ends. */
+				if (present(a, cur, T_CNAME))
+					return;
 				uint8_t *s = a->synth[a->n_synth++];
 				memcpy(s, cur, prefix);
 				memcpy(s + prefix, target, tlen);
@@ -408,6 +412,8 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 				e->flags = E_TTL;
 				if (qtype == T_CNAME)
 					return; /* the synthesised CNAME is the answer */
+				if (name_equal(s, cur) || present(a, s, T_CNAME))
+					return; /* it points back into the chain */
 				cur = s;
 				continue;
 			}
