@@ -123,6 +123,37 @@ MODES = {
 
 MAX_CONNS = 16
 
+# Faults inside IXFR differences (RFC 1995): answered as differences to an
+# IXFR request, with a good whole zone to the AXFR that should follow.
+IXFR_FAULTS = {
+    "ixfr-broken-chain": "a difference that starts from a serial the secondary does not have",
+    "ixfr-delete-missing": "a difference that deletes a record the zone does not hold",
+}
+
+
+MODES.update(IXFR_FAULTS)
+
+
+def build_bad_ixfr(mode, have, serial, msg_id, question, zone=ZONE):
+    """One IXFR message: SOA(new), then one difference from `have` (or, for
+    the broken chain, from another serial) to `serial`, then SOA(new)."""
+    (apex, ttl, _), _ = zone_records(serial, zone)
+
+    def soa(n):
+        return dns.rdata.from_text(
+            "IN", "SOA", "ns1.%s hostmaster.%s %d 3600 3600 1209600 300" % (zone, zone, n))
+
+    origin = dns.name.from_text(zone)
+    m = _Msg(msg_id, dns.flags.QR | dns.flags.AA, question)
+    m.add(apex, ttl, soa(serial))
+    m.add(apex, ttl, soa(have - 7 if mode == "ixfr-broken-chain" else have))
+    if mode == "ixfr-delete-missing":
+        m.add(dns.name.from_text("nothere", origin), 300, dns.rdata.from_text("IN", "A", "192.0.2.254"))
+    m.add(apex, ttl, soa(serial))
+    m.add(dns.name.from_text("added", origin), 300, dns.rdata.from_text("IN", "A", "192.0.2.77"))
+    m.add(apex, ttl, soa(serial))
+    return m.wire()
+
 
 def zone_records(serial, zone=ZONE):
     """((apex, ttl, soa_rdata), [(name, ttl, rdata), ...]) of the good zone."""
@@ -589,6 +620,15 @@ class FakePrimary:
             return False
         if mode == "endless":
             return self._serve_endless(conn, q, serial, question)
+        if mode in IXFR_FAULTS:
+            if qq.rdtype == dns.rdatatype.IXFR and q.authority:
+                msgs = [build_bad_ixfr(mode, q.authority[0][0].serial, serial, q.id, question,
+                                       self.zone)]
+            else:  # the AXFR that follows: a good zone
+                msgs, _ = build_transfer("good", serial, nmsg, q.id, question, self.zone)
+            conn.sendall(b"".join(frame(m) for m in msgs))
+            self.event("xfr-end", "sent")
+            return True
         msgs, close = build_transfer(mode, serial, nmsg, q.id, question, self.zone)
         data = b"".join(frame(m) for m in msgs)
         if mode == "garbage-after":

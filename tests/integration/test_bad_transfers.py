@@ -8,6 +8,7 @@ ICBIND fetch it, and then
   - serial S1 is still served, and its data
   - icbind is alive, and its log is sanitizer-clean after stop.
 """
+import re
 import time
 
 import dns.message
@@ -26,7 +27,8 @@ S2 = 2024010202
 # every mode but the good ones, class-ch (the zone loads), endless and
 # nsec-compressed (own tests)
 HOSTILE = [m for m in fp.MODES
-           if not m.startswith("good") and m not in ("class-ch", "endless", "nsec-compressed")]
+           if not m.startswith("good") and m not in ("class-ch", "endless", "nsec-compressed")
+           and m not in fp.IXFR_FAULTS]  # those fall back to AXFR: tested on their own
 
 
 def failed_prefix(fake):
@@ -309,6 +311,31 @@ def test_nsec_compressed_next_name(loaded):
         assert b"\x03www\x07example\x03com\x00\x00\x01\x40" in wire, wire.hex()
         r = dns.message.from_wire(wire)
         assert r.answer[0][0].next == dns.name.from_text("www.example.com."), r
+
+
+@pytest.mark.parametrize("loaded", ["ixfr"], indirect=True)
+@pytest.mark.parametrize("mode,reason", [
+    ("ixfr-broken-chain", "IXFR serial chain broken"),
+    ("ixfr-delete-missing", "IXFR deletes a record that is not in the zone"),
+])
+def test_ixfr_fault_falls_back_to_axfr(loaded, mode, reason):
+    """Differences that do not apply are refused with a line naming the
+    primary and the fault; the zone is then transferred whole (RFC 1995
+    leaves the secondary that choice), never left half-changed."""
+    fake, icb = loaded
+    mark = len(icb.logtext())
+    fake.set_mode(mode, serial=S2)
+    notify(icb, S2)
+    text = icb.wait_log("zone example.com: loaded serial %d" % S2, timeout=8, start=mark)[mark:]
+    print(text)
+    line = [l for l in text.splitlines() if "IXFR from 127.0.0.1@%d failed" % fake.port in l]
+    assert line and reason in line[0] and "trying AXFR" in line[0], text
+    assert re.search(r"loaded serial %d from .* by AXFR" % S2, text), text
+    assert fake.count("xfr") >= 2
+    assert_serves(icb, S2)
+    # The half of the difference that would have applied is not there.
+    r = fp.query(icb.port, "added.example.com.", "A")
+    assert r.rcode() == dns.rcode.NXDOMAIN, r
 
 
 @pytest.mark.parametrize("limit,reason", [
