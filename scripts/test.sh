@@ -12,7 +12,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
-PACKAGES=(build-essential clang libssl-dev python3 python3-dnspython python3-cryptography python3-pytest
+PACKAGES=(build-essential clang libclang-rt-14-dev libssl-dev python3 python3-dnspython python3-cryptography python3-pytest
           knot knot-dnsutils nsd bind9 bind9-dnsutils ldnsutils unbound
           gcc-xtensa-lx106 binutils-xtensa-lx106 picolibc-xtensa-lx106-elf qemu-system-misc
           liblwip-dev iproute2)
