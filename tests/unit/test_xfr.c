@@ -638,6 +638,8 @@ void test_xfr(void)
 {
 	ixfr_tests();
 	capture("example", "example.com");
+	capture("example-nsd", "example.com");  /* the same zone, as NSD sends it */
+	capture("example-bind", "example.com"); /* and as BIND does */
 	capture("signed", "signed.example");
 	capture("nsec3", "nsec3.example");
 	capture("multi", "multi.example");
