@@ -406,7 +406,7 @@ class Bench:
             self.m["rounds"] = args.rounds
         if args.sizes:
             want = args.sizes.split(",")
-            known = dict(MODES["full"]["sizes"])
+            known = dict(MODES["full"]["sizes"] + [("signed", 1800)])
             self.m["sizes"] = [(s, known[s]) for s in want]
         if args.quiet_wait is not None:
             self.m["quiet_wait"] = args.quiet_wait
@@ -447,10 +447,13 @@ class Bench:
                 "nsd": out([NSD, "-v"]).splitlines()[0] if out([NSD, "-v"]) else "",
                 "knot": out([KNOTD, "-V"]), "dnsperf": " ".join(out([DNSPERF, "-h"]).split()[-1:]),
                 "params": {k: v for k, v in self.m.items()},
+                # A run of other sizes than the mode's is written under its own
+                # name, so that it does not replace the mode's result.
+                "partial": [n for n, _ in self.m["sizes"]] != [n for n, _ in MODES[self.a.mode]["sizes"]],
                 "clients": self.a.clients, "outstanding": self.a.outstanding}
 
     # -- the primary
-    def start_primary(self, zonefile):
+    def start_primary(self, zonefile, signed=False):
         d = os.path.join(self.work, "primary")
         shutil.rmtree(d, ignore_errors=True)
         for sub in ("run", "db", "zones"):
@@ -472,6 +475,17 @@ class Bench:
                 "    notify: [{n}]\n"
                 "zone:\n  - domain: {z}\n    file: {z}.zone\n"
                 ).format(d=d, a=ADDR, p=self.ports["primary"], r=remotes, n=", ".join(SERVERS), z=ZONE)
+        if signed:
+            # The "signed" size: the primary signs the zone with NSEC3 (RFC
+            # 9276 parameters) and the queries ask for DNSSEC (dnsperf -D),
+            # so answers carry RRSIGs and denials their NSEC3 proofs.
+            conf = conf.replace("template:\n", "policy:\n  - id: nsec3\n    nsec3: on\n"
+                                "    nsec3-iterations: 0\n    nsec3-salt-length: 0\n"
+                                "    single-type-signing: on\ntemplate:\n", 1)
+            conf = conf.replace("    file: %s.zone\n" % ZONE, "    file: %s.zone\n    dnssec-signing: on\n"
+                                "    dnssec-policy: nsec3\n" % ZONE, 1)
+            conf = conf.replace("    zonefile-load: whole\n    journal-content: none\n    zonefile-sync: 0\n",
+                                "    zonefile-load: whole\n    journal-content: changes\n    zonefile-sync: -1\n", 1)
         with open(os.path.join(d, "knot.conf"), "w") as f:
             f.write(conf)
         self.primary_conf = os.path.join(d, "knot.conf")
@@ -559,7 +573,7 @@ class Bench:
     def dnsperf(self, port, qfile, seconds, extra=(), core=None, verbose_out=None):
         core = self.client_core if core is None else core
         argv = [DNSPERF, "-s", ADDR, "-p", str(port), "-d", qfile, "-l", str(seconds),
-                "-t", "2", "-e"] + list(extra)
+                "-t", "2", "-e"] + (["-D"] if getattr(self, "signed", False) else []) + list(extra)
         if core != "any":
             argv = ["taskset", "-c", core] + argv
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -904,7 +918,8 @@ class Bench:
                         sample.append((name, t, cat, rc))
             self.R["sizes"][size] = {"records": info["records"], "mix": info["mix"],
                                      "samples": {}, "answers": {}}
-            self.start_primary(files["zone"])
+            self.signed = size == "signed"
+            self.start_primary(files["zone"], signed=self.signed)
             self.current_serial = soa_serial(self.ports["primary"], 2.0)
             for rnd in range(m["rounds"]):
                 for name in SERVERS + ["echo"]:
