@@ -157,13 +157,9 @@ static void deny_name(struct answer *a, const uint8_t *name, unsigned rel, const
 	const struct zone *z = a->z;
 	if (z->dnssec == ZONE_NSEC) {
 		nsec_cover(a, key, klen);
-		uint8_t wkey[NAME_KEY_MAX + 2];
-		size_t cl;
-		const uint8_t *ck = zone_key(z, ce, &cl);
-		memcpy(wkey, ck, cl);
-		wkey[cl] = '*';
-		wkey[cl + 1] = 0;
-		nsec_cover(a, wkey, cl + 2);
+		uint32_t w; /* the wildcard at the closest encloser, or its predecessor */
+		zone_find_wildcard(z, ce, &w);
+		proof_at(a, z->aux[w]);
 	} else if (z->dnssec == ZONE_NSEC3) {
 		ce = n3_encloser_proof(a, name, rel, ce);
 		proof_at(a, n3_entry(z, z->aux[2 * ce + 1]));
@@ -428,14 +424,8 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 		} else if (z->nodes[node].flags & NODE_WILDCHILD) {
 			/* RFC 4592: the source of synthesis is "*" below the
 			 * closest encloser. */
-			size_t cl;
-			const uint8_t *ck = zone_key(z, node, &cl);
-			uint8_t wkey[NAME_KEY_MAX + 2];
-			memcpy(wkey, ck, cl);
-			wkey[cl] = '*';
-			wkey[cl + 1] = 0;
 			uint32_t w;
-			if (!zone_find(z, wkey, cl + 2, &w))
+			if (!zone_find_wildcard(z, node, &w))
 				return;
 			next = from_node(a, w, cur, qtype, all_any, &nodata);
 			if (step == 0) {

@@ -249,17 +249,19 @@ int name_to_text(const uint8_t *name, char *out, size_t len)
 
 size_t name_key(const uint8_t *name, unsigned labels, uint8_t *key)
 {
-	/* Find the label starts, then emit them from the last to the first. */
-	const uint8_t *lab[128];
+	/* Find the label starts, then emit them from the last to the first.
+	 * Offsets fit an octet (a name is at most 255): 128 octets of stack
+	 * rather than 128 pointers, on every lookup of the query path. */
+	uint8_t lab[128];
 	unsigned n = 0;
 	const uint8_t *p = name;
 	while (n < labels && *p) {
-		lab[n++] = p;
+		lab[n++] = (uint8_t)(p - name);
 		p += 1 + *p;
 	}
 	size_t k = 0;
 	while (n--) {
-		const uint8_t *l = lab[n];
+		const uint8_t *l = name + lab[n];
 		for (uint8_t i = 1; i <= l[0]; i++) {
 			uint8_t ch = lower(l[i]);
 			if (ch < 2) { /* keep 0x00 free for the terminator */

@@ -96,6 +96,34 @@ int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *i
 	return 0;
 }
 
+int zone_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx)
+{
+	static const uint8_t star[2] = { '*', 0 };
+	size_t pl;
+	const uint8_t *pk = zone_key(z, node, &pl);
+	/* Only the node's subtree can hold it, and it follows the node. */
+	uint32_t lo = node + 1, hi = z->n_nodes;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		size_t ml;
+		const uint8_t *mk = zone_key(z, mid, &ml);
+		/* Compare mk with pk || "*\0" as one string. */
+		int c = memcmp(mk, pk, ml < pl ? ml : pl);
+		if (!c)
+			c = ml < pl ? -1 : key_cmp(mk + pl, ml - pl, star, 2);
+		if (c == 0) {
+			*idx = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*idx = lo - 1; /* the predecessor, as zone_find: lo > node */
+	return 0;
+}
+
 uint32_t zone_encloser(const struct zone *z, const uint8_t *key, size_t klen, uint32_t pred)
 {
 	/* Everything between an ancestor and the name sorts inside the

@@ -92,6 +92,12 @@ static inline const uint8_t *zone_key(const struct zone *z, uint32_t node, size_
  * its predecessor (the apex sorts first, so there always is one). */
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx);
 
+/* The wildcard "*" directly below node (RFC 4592 2.2.1), found in place:
+ * its key is the node's key followed by the label "*", compared without
+ * building it (no key buffer on the query path's stack).  Returns as
+ * zone_find: 0 with *idx = its predecessor when there is none. */
+int zone_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx);
+
 /* The closest encloser of a name that is not in the zone, from its key and
  * the predecessor zone_find returned (needs the empty non-terminals). */
 uint32_t zone_encloser(const struct zone *z, const uint8_t *key, size_t klen, uint32_t pred);

@@ -13,7 +13,9 @@
 /* After the key: type u16, TTL u32, op u8, seq u32, RDLENGTH u16. */
 #define REC_FIXED 13
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+/* Doubling, but never past limit (elements; 0: none) when need fits it:
+ * a zone refused at its size limit must not have asked for twice that. */
+static int grow_to(void **p, size_t *cap, size_t need, size_t elem, size_t limit)
 {
 	if (need <= *cap)
 		return 0;
@@ -23,12 +25,19 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 			return -1;
 		ncap *= 2;
 	}
+	if (limit && ncap > limit && need <= limit)
+		ncap = limit;
 	void *np = realloc(*p, ncap * elem);
 	if (!np)
 		return -1;
 	*p = np;
 	*cap = ncap;
 	return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	return grow_to(p, cap, need, elem, 0);
 }
 
 void zb_init(struct zone_builder *b, const uint8_t *apex, size_t max_bytes)
@@ -59,7 +68,7 @@ static int put(struct zone_builder *b, const void *p, size_t n)
 		b->err = "zone larger than the configured limit";
 		return -1;
 	}
-	if (grow((void **)&b->buf, &b->cap, b->len + n, 1) < 0) {
+	if (grow_to((void **)&b->buf, &b->cap, b->len + n, 1, b->max_bytes) < 0) {
 		b->err = "out of memory";
 		return -1;
 	}

@@ -147,4 +147,45 @@ void test_zone(void)
 	CHECK(tz_build("example.com", bad_a) == NULL);
 	static const char *const bad_mx[] = { "@ 1 SOA a b 1 2 3 4 5", "x 1 TYPE15 000A", NULL };
 	CHECK(tz_build("example.com", bad_mx) == NULL);
+
+	/* zone_find_wildcard() against zone_find() of the key built with
+	 * "*" appended, at every node: labels that sort before "*" (octets
+	 * under 0x2a, escaped 0x00/0x01), after it, nested wildcards. */
+	static const char *const wild[] = {
+		"@ 1 SOA a b 1 2 3 4 5",
+		"*.w 1 A 192.0.2.1",
+		"!.w 1 A 192.0.2.2",
+		"\\000.w 1 A 192.0.2.3",
+		"\\001x.w 1 A 192.0.2.4",
+		")).w 1 A 192.0.2.5",
+		"+.w 1 A 192.0.2.6",
+		"a.w 1 A 192.0.2.7",
+		"*.a.w 1 A 192.0.2.8",
+		"b.*.a.w 1 A 192.0.2.9",
+		"z.nowild 1 A 192.0.2.10",
+		"!.nowild 1 A 192.0.2.11",
+		"*x.nowild 1 A 192.0.2.12",
+		NULL,
+	};
+	struct zone *wz = tz_build("example.com", wild);
+	CHECK(wz != NULL);
+	if (wz) {
+		unsigned found = 0;
+		for (uint32_t i = 0; i < wz->n_nodes; i++) {
+			size_t kl;
+			const uint8_t *k = zone_key(wz, i, &kl);
+			uint8_t wk[NAME_KEY_MAX + 2];
+			memcpy(wk, k, kl);
+			wk[kl] = '*';
+			wk[kl + 1] = 0;
+			uint32_t want_idx, got_idx;
+			int want = zone_find(wz, wk, kl + 2, &want_idx);
+			int got = zone_find_wildcard(wz, i, &got_idx);
+			CHECK_EQ(got, want);
+			CHECK_EQ(got_idx, want_idx); /* the node, or the same predecessor */
+			found += (unsigned)got;
+		}
+		CHECK_EQ(found, 2); /* *.w and *.a.w */
+		zone_free(wz);
+	}
 }
