@@ -201,11 +201,15 @@ static const uint8_t *first_name(const struct rrtype *d, const uint8_t *rd)
 /* A node of the zone by name, exact match only. */
 static uint32_t lookup(const struct zone *z, const uint8_t *name)
 {
-	int rel = name_in_zone(name, z->apex);
-	if (rel < 0)
+	/* name_in_zone() with the apex's labels known. */
+	unsigned nl = name_labels(name);
+	if (nl < z->apex_labels)
+		return NO_NODE;
+	unsigned rel = nl - z->apex_labels;
+	if (!name_equal(name_skip(name, rel), z->apex))
 		return NO_NODE;
 	uint8_t key[NAME_KEY_MAX];
-	size_t klen = name_key(name, (unsigned)rel, key);
+	size_t klen = name_key(name, rel, key);
 	uint32_t idx;
 	return zone_find(z, key, klen, &idx) ? idx : NO_NODE;
 }
@@ -493,10 +497,16 @@ static void write_rdata(struct builder *b, const struct rrtype *d, const uint8_t
 	}
 }
 
-static void write_rr(struct builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl,
-		     const uint8_t *rd, size_t len)
+/* owner_at: where the owner was written for the RRset's first RR (its
+ * name again, compressed to two octets), or NO_OFFSET. */
+#define NO_OFFSET ((size_t)-1)
+static void write_rr(struct builder *b, const uint8_t *owner, size_t owner_at, uint16_t type,
+		     uint32_t ttl, const uint8_t *rd, size_t len)
 {
-	bld_name(b, owner, 1);
+	if (owner_at == NO_OFFSET)
+		bld_name(b, owner, 1);
+	else
+		bld_name_again(b, owner_at, owner);
 	bld_u16(b, type);
 	bld_u16(b, C_IN);
 	bld_u32(b, ttl);
@@ -525,13 +535,19 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 			struct builder_mark m = bld_mark(b);
 			uint16_t n = 0;
 			if (!e->rs) {
-				write_rr(b, owner, T_CNAME, e->ttl, e->synth, name_len(e->synth));
+				write_rr(b, owner, NO_OFFSET, T_CNAME, e->ttl, e->synth,
+					 name_len(e->synth));
 				n = 1;
 			} else {
 				uint32_t ttl = (e->flags & E_TTL) ? e->ttl : e->rs->ttl;
 				const uint8_t *rd = zone_rdata(e->z, e->rs);
-				for (uint16_t k = 0; k < e->rs->count; k++, rd = rdata_next(rd))
-					write_rr(b, owner, e->rs->type, ttl, rd + 2, rdata_len(rd));
+				size_t at = NO_OFFSET;
+				for (uint16_t k = 0; k < e->rs->count; k++, rd = rdata_next(rd)) {
+					size_t here = b->len;
+					write_rr(b, owner, at, e->rs->type, ttl, rd + 2, rdata_len(rd));
+					if (k == 0)
+						at = here;
+				}
 				n = e->rs->count;
 			}
 			if (b->err) {

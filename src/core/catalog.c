@@ -24,6 +24,10 @@ int catalog_prepare(struct catalog *cat)
 		memcpy(z->key, key, kl);
 		z->klen = (uint16_t)kl;
 	}
+	cat->max_klen = 0;
+	for (size_t i = 0; i < cat->n; i++)
+		if (cat->zones[i].klen > cat->max_klen)
+			cat->max_klen = cat->zones[i].klen;
 	if (cat->n)
 		qsort(cat->zones, cat->n, sizeof(*cat->zones), cz_cmp);
 	for (size_t i = 1; i < cat->n; i++)
@@ -59,11 +63,15 @@ struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname, u
 	size_t klen = name_key(qname, name_labels(qname), key);
 	if (out_len)
 		*out_len = klen;
-	/* Every label boundary of the key is an ancestor: longest first. */
+	/* Every label boundary of the key is an ancestor: longest first, from
+	 * the longest any zone has (the names deeper than every apex are most
+	 * of the questions). */
 	for (;;) {
-		struct cat_zone *z = find_key(cat, key, klen);
-		if (z)
-			return z;
+		if (!cat->max_klen || klen <= cat->max_klen) {
+			struct cat_zone *z = find_key(cat, key, klen);
+			if (z)
+				return z;
+		}
 		if (klen == 0)
 			return NULL;
 		klen--; /* drop the terminator, then the last label */

@@ -37,6 +37,7 @@ struct catalog {
 	size_t n;
 	const struct tsig_key *keys; /* every key configured, for TSIG on queries */
 	size_t n_keys;
+	size_t max_klen; /* the longest apex key (catalog_prepare; 0: not known) */
 };
 
 /* Sort the zones (after filling them) and fill in their keys.  Returns -1

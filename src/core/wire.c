@@ -14,12 +14,6 @@ void bld_init(struct builder *b, uint8_t *buf, size_t cap)
 	b->qname_off = 0;
 }
 
-void bld_remember(struct builder *b, size_t off)
-{
-	if (b->n_comp < BUILDER_COMP_MAX && off < 0x4000)
-		b->comp[b->n_comp++] = (uint16_t)off;
-}
-
 static inline uint8_t lc(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
@@ -47,66 +41,96 @@ static int out_equal(const struct builder *b, size_t off, const uint8_t *name)
 			return 1;
 		if (off + 1 + l > b->len)
 			return 0;
-		for (uint8_t i = 1; i <= l; i++)
-			if (lc(b->buf[off + i]) != lc(name[i]))
-				return 0;
+		/* Mostly the same octets; letters in another case are rare
+		 * (0x20 queries) and compared again folded. */
+		if (memcmp(b->buf + off + 1, name + 1, l) != 0)
+			for (uint8_t i = 1; i <= l; i++)
+				if (lc(b->buf[off + i]) != lc(name[i]))
+					return 0;
 		off += 1 + (size_t)l;
 		name += 1 + l;
 	}
 }
 
+static inline void put_pointer(struct builder *b, size_t to)
+{
+	b->buf[b->len++] = (uint8_t)(0xC0 | (to >> 8));
+	b->buf[b->len++] = (uint8_t)to;
+}
+
 void bld_name(struct builder *b, const uint8_t *name, int compress)
 {
-	const uint8_t *p = name;
-	size_t match = 0;
-	int found = 0;
-
-	if (compress && name == b->qname) {
-		if (b->err || b->cap - b->len < 2) {
-			b->err = 1;
-			return;
-		}
-		b->buf[b->len++] = (uint8_t)(0xC0 | (b->qname_off >> 8));
-		b->buf[b->len++] = (uint8_t)b->qname_off;
+	if (!compress) {
+		bld_bytes(b, name, name_len_inline(name));
 		return;
 	}
-	if (compress) {
-		/* The longest suffix already in the message wins: try suffixes
-		 * from the whole name down to one label. */
-		for (; *p; p += 1 + *p) {
-			for (unsigned i = 0; i < b->n_comp; i++) {
-				/* Cheap test first: the same label length and
-				 * first octet (any case). */
-				const uint8_t *o = b->buf + b->comp[i];
-				if (o[0] != p[0] || lc(o[1]) != lc(p[1]))
-					continue;
-				if (out_equal(b, b->comp[i], p)) {
-					match = b->comp[i];
-					found = 1;
-					break;
-				}
-			}
-			if (found)
+	if (b->err || b->cap - b->len < 2) {
+		b->err = 1;
+		return;
+	}
+	if (name == b->qname) {
+		put_pointer(b, b->qname_off);
+		return;
+	}
+	size_t total = name_len_inline(name);
+
+	/* The longest suffix already in the message wins: try suffixes from
+	 * the whole name down to one label.  A candidate must have the same
+	 * length uncompressed and the same first label length and letter
+	 * before it is compared. */
+	const uint8_t *p = name;
+	const struct comp_entry *cand = NULL;
+	for (; *p && !cand; p += 1 + *p) {
+		uint16_t len = (uint16_t)(total - (size_t)(p - name));
+		const struct comp_entry *c = b->comp, *end = b->comp + b->n_comp;
+		for (; c < end; c++) {
+			const uint8_t *o = b->buf + c->off;
+			if (c->len == len && o[0] == p[0] && lc(o[1]) == lc(p[1]) &&
+			    out_equal(b, c->off, p)) {
+				cand = c;
 				break;
+			}
 		}
-	} else {
-		p = name + name_len_inline(name) - 1;
+		if (cand)
+			break;
 	}
 	size_t prefix = (size_t)(p - name);
-	if (b->err || b->cap - b->len < prefix + (found ? 2 : 1)) {
+	if (b->cap - b->len < prefix + (cand ? 2 : 1)) {
 		b->err = 1;
 		return;
 	}
 	/* Remember where each new label starts, for the names that follow. */
-	if (compress)
-		for (const uint8_t *q = name; q < p; q += 1 + *q)
-			bld_remember(b, b->len + (size_t)(q - name));
+	for (const uint8_t *q = name; q < p && b->n_comp < BUILDER_COMP_MAX; q += 1 + *q) {
+		size_t off = b->len + (size_t)(q - name);
+		if (off >= 0x4000)
+			break;
+		struct comp_entry *c = &b->comp[b->n_comp++];
+		c->off = (uint16_t)off;
+		c->len = (uint16_t)(total - (size_t)(q - name));
+	}
 	memcpy(b->buf + b->len, name, prefix);
 	b->len += prefix;
-	if (found) {
-		b->buf[b->len++] = (uint8_t)(0xC0 | (match >> 8));
-		b->buf[b->len++] = (uint8_t)match;
-	} else {
+	if (cand)
+		put_pointer(b, cand->off);
+	else
 		b->buf[b->len++] = 0;
+}
+
+void bld_name_again(struct builder *b, size_t at, const uint8_t *name)
+{
+	if (at >= 0x4000 || at >= b->len) {
+		bld_name(b, name, 1); /* too far for a pointer */
+		return;
+	}
+	if (b->err || b->cap - b->len < 2) {
+		b->err = 1;
+		return;
+	}
+	if ((b->buf[at] & 0xC0) == 0xC0) {
+		b->buf[b->len] = b->buf[at];
+		b->buf[b->len + 1] = b->buf[at + 1];
+		b->len += 2;
+	} else {
+		put_pointer(b, at);
 	}
 }

@@ -129,8 +129,13 @@ struct builder {
 	size_t cap;
 	size_t len;
 	int err;
-	/* Offsets of names written so far, for compression (RFC 1035 4.1.4). */
-	uint16_t comp[BUILDER_COMP_MAX];
+	/* Every suffix of the names written so far, for compression (RFC
+	 * 1035 4.1.4): where it starts and its length uncompressed (a
+	 * candidate of another length is never compared). */
+	struct comp_entry {
+		uint16_t off;
+		uint16_t len;
+	} comp[BUILDER_COMP_MAX];
 	unsigned n_comp;
 	/* Most names written are the question's own: that one, by address,
 	 * goes straight to a pointer to where it was written. */
@@ -194,9 +199,13 @@ static inline void bld_u32(struct builder *b, uint32_t v)
 	put32(b->buf + b->len, v);
 	b->len += 4;
 }
-/* Write an uncompressed wire name (trusted: from our store or validated). */
+/* Write a wire name (trusted: from our store or validated), compressed
+ * against the names written before it if compress; its suffixes are
+ * remembered for the names that follow. */
 void bld_name(struct builder *b, const uint8_t *name, int compress);
-/* Remember that a name starts at offset off (e.g. the question's qname). */
-void bld_remember(struct builder *b, size_t off);
+/* Write again the name (compressed) that was written at offset at, e.g.
+ * the owner of each RR of an RRset after the first: a copy of its pointer
+ * if it was one, else a pointer to it. */
+void bld_name_again(struct builder *b, size_t at, const uint8_t *name);
 
 #endif

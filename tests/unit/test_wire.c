@@ -52,4 +52,56 @@ void test_wire(void)
 	CHECK(!b.err);
 	bld_name(&b, n1, 0);
 	CHECK_EQ(b.len, 12 + 17 + 7 + 17);
+
+	/* Random names from few labels, in either case, written compressed
+	 * (and some again with bld_name_again) and read back through the
+	 * cursor: each the same name, each as short as the names before it
+	 * allow (its longest suffix written before is a pointer). */
+	static const char *const labels[] = { "a", "www", "Mail", "example", "COM", "x1", "b" };
+	uint32_t seed = 12345;
+	unsigned bad = 0, short_bad = 0, names_total = 0;
+	for (int round = 0; round < 300; round++) {
+		uint8_t msg[1024], names[24][NAME_MAXLEN];
+		size_t at[24];
+		bld_init(&b, msg, sizeof(msg));
+		bld_bytes(&b, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+		int n = 1 + (int)((seed >> 8) % 24);
+		for (int i = 0; i < n; i++) {
+			char text[128] = "";
+			unsigned nl = (seed = seed * 1103515245u + 12345u) >> 16 & 3;
+			for (unsigned k = 0; k <= nl; k++) {
+				seed = seed * 1103515245u + 12345u;
+				strcat(text, labels[(seed >> 16) % 7]);
+				strcat(text, ".");
+			}
+			name_from_text(text, names[i]);
+			/* The longest suffix of it among the names before, whole
+			 * names and their suffixes (case aside). */
+			size_t expect = name_len(names[i]);
+			for (const uint8_t *p = names[i]; *p && expect == name_len(names[i]); p += 1 + *p)
+				for (int j = 0; j < i; j++)
+					for (const uint8_t *q = names[j]; *q; q += 1 + *q)
+						if (name_equal(p, q))
+							expect = (size_t)(p - names[i]) + 2;
+			at[i] = b.len;
+			if (i > 0 && name_equal(names[i], names[i - 1]) && (seed & 0x10000)) {
+				bld_name_again(&b, at[i - 1], names[i]);
+				expect = 2;
+			} else {
+				bld_name(&b, names[i], 1);
+			}
+			short_bad += b.len - at[i] != expect;
+		}
+		CHECK(!b.err);
+		cur_init(&c, msg, b.len);
+		cur_take(&c, 12);
+		for (int i = 0; i < n; i++) {
+			uint8_t back[NAME_MAXLEN];
+			bad += name_parse(&c, back, 1) < 0 || !name_equal(back, names[i]);
+		}
+		names_total += (unsigned)n;
+	}
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(short_bad, 0);
+	CHECK(names_total > 3000);
 }

@@ -69,11 +69,28 @@ struct udp_batch {
 	union udp_ctl ctl[UDP_BATCH];
 	uint8_t q[UDP_BATCH][UDP_QMAX];
 	uint8_t r[UDP_BATCH][4096];
+	int used; /* entries of in[] that the last recvmmsg() filled */
 };
 
 struct udp_batch *udp_batch_new(void)
 {
-	return malloc(sizeof(struct udp_batch));
+	struct udp_batch *b = malloc(sizeof(struct udp_batch));
+	if (!b)
+		return NULL;
+	for (int i = 0; i < UDP_BATCH; i++) {
+		b->iin[i].iov_base = b->q[i];
+		b->iin[i].iov_len = UDP_QMAX;
+		struct msghdr *mh = &b->in[i].msg_hdr;
+		mh->msg_name = &b->from[i];
+		mh->msg_namelen = sizeof(b->from[i]);
+		mh->msg_iov = &b->iin[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = b->ctl[i].buf;
+		mh->msg_controllen = sizeof(b->ctl[i].buf);
+		mh->msg_flags = 0;
+	}
+	b->used = 0;
+	return b;
 }
 
 _Static_assert(sizeof(union udp_ctl) >= CMSG_SPACE(sizeof(struct in6_pktinfo)),
@@ -105,19 +122,15 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 	      int main_thread)
 {
 	uint16_t udp_max = (uint16_t)s->cfg_udp_max;
-	for (int i = 0; i < UDP_BATCH; i++) {
-		b->iin[i].iov_base = b->q[i];
-		b->iin[i].iov_len = UDP_QMAX;
-		struct msghdr *mh = &b->in[i].msg_hdr;
-		mh->msg_name = &b->from[i];
-		mh->msg_namelen = sizeof(b->from[i]);
-		mh->msg_iov = &b->iin[i];
-		mh->msg_iovlen = 1;
-		mh->msg_control = b->ctl[i].buf;
-		mh->msg_controllen = sizeof(b->ctl[i].buf);
-		mh->msg_flags = 0;
+	/* The kernel shortened the lengths of the entries it filled last
+	 * time (and reply_from() moved their control data); the rest of each
+	 * header stays as udp_batch_new() set it. */
+	for (int i = 0; i < b->used; i++) {
+		b->in[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
+		b->in[i].msg_hdr.msg_controllen = sizeof(b->ctl[i].buf);
 	}
 	int n = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	b->used = n > 0 ? n : 0;
 	if (n <= 0)
 		return 0; /* EAGAIN, or an ICMP error reported late */
 	uint64_t now = (uint64_t)time(NULL);
