@@ -18,20 +18,29 @@ int zone_adopt(struct zone *z, size_t len)
 		return -1;
 	if (z->n_nodes > len / sizeof(struct zone_node) ||
 	    z->n_rrsets > len / sizeof(struct zone_rrset) || z->n_nsec3 > len / 4 ||
-	    zone_aux_count(z) > len / 4)
+	    zone_aux_count(z) > len / 4 || z->hash_size > len / 4 ||
+	    (z->hash_size & (z->hash_size - 1)))
 		return -1;
 	size_t nsz = (size_t)z->n_nodes * sizeof(struct zone_node);
 	size_t rsz = (size_t)z->n_rrsets * sizeof(struct zone_rrset);
 	size_t n3sz = (size_t)z->n_nsec3 * 4, asz = zone_aux_count(z) * 4;
-	if (hdr + nsz + rsz + n3sz + asz > len)
+	size_t hsz = (size_t)z->hash_size * 4;
+	if (hdr + nsz + rsz + n3sz + asz + hsz > len)
 		return -1;
 	uint8_t *blk = (uint8_t *)z;
-	size_t dlen = len - hdr - nsz - rsz - n3sz - asz;
+	size_t dlen = len - hdr - nsz - rsz - n3sz - asz - hsz;
 	z->nodes = (const struct zone_node *)(const void *)(blk + hdr);
 	z->rrsets = (const struct zone_rrset *)(const void *)(blk + hdr + nsz);
 	z->nsec3 = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz);
 	z->aux = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz);
-	z->data = blk + hdr + nsz + rsz + n3sz + asz;
+	z->hash = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz + asz);
+	z->data = blk + hdr + nsz + rsz + n3sz + asz + hsz;
+	/* A wrong index could only make lookups slower (zone_find checks
+	 * every key and falls back to its binary search), but every slot must
+	 * name a node. */
+	for (uint32_t i = 0; i < z->hash_size; i++)
+		if (z->hash[i] != ZONE_NONE && z->hash[i] >= z->n_nodes)
+			return -1;
 	if (name_check(z->apex, sizeof(z->apex)) != z->apex_len)
 		return -1;
 	for (uint32_t i = 0; i < z->n_nsec3; i++)
@@ -77,6 +86,22 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
 {
+	if (z->hash_size) {
+		/* Most names asked for exist: one probe or two finds them. */
+		uint32_t mask = z->hash_size - 1;
+		for (uint32_t h = zone_key_hash(key, klen) & mask, tries = 0; tries <= mask;
+		     h = (h + 1) & mask, tries++) {
+			uint32_t n = z->hash[h];
+			if (n == ZONE_NONE)
+				break;
+			size_t ml;
+			const uint8_t *mk = zone_key(z, n, &ml);
+			if (ml == klen && memcmp(mk, key, klen) == 0) {
+				*idx = n;
+				return 1;
+			}
+		}
+	}
 	uint32_t lo = 0, hi = z->n_nodes;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;

@@ -571,7 +571,9 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	size_t nsz = l.n_nodes * sizeof(struct zone_node);
 	size_t rsz = l.n_rrsets * sizeof(struct zone_rrset);
 	size_t n3sz = pr.mode == ZONE_NSEC3 ? pr.n_nsec3 * 4 : 0, asz = pr.n_aux * 4;
-	size_t total = hdr + nsz + rsz + n3sz + asz + l.data_len;
+	uint32_t hslots = zone_hash_slots((uint32_t)l.n_nodes);
+	size_t hsz = (size_t)hslots * 4;
+	size_t total = hdr + nsz + rsz + n3sz + asz + hsz + l.data_len;
 	uint8_t *blk = malloc(total);
 	if (!blk)
 		goto done;
@@ -584,7 +586,8 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	struct zone_rrset *rrsets = (struct zone_rrset *)(void *)(blk + hdr + nsz);
 	uint32_t *n3 = (uint32_t *)(void *)(blk + hdr + nsz + rsz);
 	uint32_t *aux = (uint32_t *)(void *)(blk + hdr + nsz + rsz + n3sz);
-	uint8_t *data = blk + hdr + nsz + rsz + n3sz + asz;
+	uint32_t *hash = (uint32_t *)(void *)(blk + hdr + nsz + rsz + n3sz + asz);
+	uint8_t *data = blk + hdr + nsz + rsz + n3sz + asz + hsz;
 	if (nsz)
 		memcpy(nodes, l.nodes, nsz);
 	if (rsz)
@@ -604,6 +607,19 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	z->rrsets = rrsets;
 	z->data = data;
 	z->n_nodes = (uint32_t)l.n_nodes;
+	/* The hash index: every node at its key's slot or the next free. */
+	z->hash_size = hslots;
+	z->hash = hash;
+	for (uint32_t i = 0; i < hslots; i++)
+		hash[i] = ZONE_NONE;
+	for (uint32_t n = 0; hslots && n < z->n_nodes; n++) {
+		size_t kl;
+		const uint8_t *k = zone_key(z, n, &kl);
+		uint32_t h = zone_key_hash(k, kl) & (hslots - 1);
+		while (hash[h] != ZONE_NONE)
+			h = (h + 1) & (hslots - 1);
+		hash[h] = n;
+	}
 	z->n_rrsets = (uint32_t)l.n_rrsets;
 	z->bytes = total;
 	for (size_t i = 0; i < l.n_rrsets; i++)

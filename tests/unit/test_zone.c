@@ -186,6 +186,37 @@ void test_zone(void)
 			found += (unsigned)got;
 		}
 		CHECK_EQ(found, 2); /* *.w and *.a.w */
+
+		/* The hash index: at least 1.5 slots per node, a power of two,
+		 * every node in it; a copy with the index emptied finds every
+		 * name all the same (by binary search); a slot naming no node
+		 * is refused. */
+		CHECK(wz->hash_size == 0 || (wz->hash_size & (wz->hash_size - 1)) == 0);
+		if (ICB_ZONE_HASH) {
+			CHECK(wz->hash_size >= wz->n_nodes + wz->n_nodes / 2);
+			unsigned in_index = 0;
+			for (uint32_t i = 0; i < wz->hash_size; i++)
+				in_index += wz->hash[i] != ZONE_NONE;
+			CHECK_EQ(in_index, wz->n_nodes);
+		}
+		struct zone *cp = malloc(wz->bytes);
+		if (cp && wz->hash_size) {
+			memcpy(cp, wz, wz->bytes);
+			CHECK_EQ(zone_adopt(cp, wz->bytes), 0);
+			uint32_t *slots = (uint32_t *)(void *)((uint8_t *)cp + ((const uint8_t *)wz->hash - (const uint8_t *)wz));
+			for (uint32_t i = 0; i < cp->hash_size; i++)
+				slots[i] = ZONE_NONE;
+			CHECK_EQ(zone_adopt(cp, wz->bytes), 0);
+			for (uint32_t i = 0; i < cp->n_nodes; i++) {
+				size_t kl;
+				const uint8_t *k = zone_key(cp, i, &kl);
+				uint32_t got;
+				CHECK(zone_find(cp, k, kl, &got) && got == i);
+			}
+			slots[0] = cp->n_nodes;
+			CHECK_EQ(zone_adopt(cp, wz->bytes), -1);
+		}
+		free(cp);
 		zone_free(wz);
 	}
 }

@@ -133,7 +133,7 @@ static void reload(struct server *s, int argc, char **argv)
 {
 	char err[512];
 	struct cfg *nc = malloc(sizeof(*nc));
-	struct catalog ncat = { NULL, 0, NULL, 0 };
+	struct catalog ncat = { NULL, 0, NULL, 0, 0 };
 	if (!nc) {
 		log_msg(LOG_ERR_, "reload failed: out of memory");
 		return;

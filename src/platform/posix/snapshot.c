@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define MAGIC "ICBZ"
-#define FORMAT 1u
+#define FORMAT 2u /* 2: the zone version has a hash index */
 #define HDR 40
 
 /* FNV-1a, 64 bits: it detects a torn or damaged file, nothing more. */
@@ -140,6 +140,7 @@ int snapshot_save(const char *dir, const char *name, const struct zone *z)
 	head.rrsets = NULL;
 	head.nsec3 = NULL;
 	head.aux = NULL;
+	head.hash = NULL;
 	head.data = NULL;
 	size_t hs = sizeof(head);
 	const uint8_t *rest = (const uint8_t *)z + hs;

@@ -40,8 +40,8 @@ static void *worker_main(void *arg)
 		const struct catalog *cat = atomic_load(&s->live);
 		for (int i = 0; i < n; i++)
 			for (int round = 0; round < 4; round++)
-				if (udp_serve(s, evs[i].data.fd, w->b, cat, 0) < UDP_BATCH)
-					break;
+				if (udp_serve(s, evs[i].data.fd, w->b, cat, 0) == 0)
+					break; /* empty (see udp_ready()) */
 	}
 	atomic_store(&w->seen, OFFLINE);
 	return NULL;
