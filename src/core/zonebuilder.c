@@ -573,10 +573,17 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	size_t n3sz = pr.mode == ZONE_NSEC3 ? pr.n_nsec3 * 4 : 0, asz = pr.n_aux * 4;
 	uint32_t hslots = zone_hash_slots((uint32_t)l.n_nodes);
 	size_t hsz = (size_t)hslots * 4;
-	size_t total = hdr + nsz + rsz + n3sz + asz + hsz + l.data_len;
-	uint8_t *blk = malloc(total);
+	size_t front = hdr + nsz + rsz + n3sz + asz + hsz;
+	size_t total = front + l.data_len;
+	/* The block grows out of the layout's octets, which move up behind
+	 * the arrays: a big block grows in place or by remapping its pages,
+	 * so the octets are never held twice (a transfer's peak is lower by
+	 * their size). */
+	uint8_t *blk = realloc(l.data, total);
 	if (!blk)
 		goto done;
+	l.data = NULL;
+	memmove(blk + front, blk, l.data_len);
 	struct zone *z = (struct zone *)(void *)blk;
 	memset(z, 0, sizeof(*z));
 	memcpy(z->apex, b->apex, b->apex_len);
@@ -587,7 +594,7 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	uint32_t *n3 = (uint32_t *)(void *)(blk + hdr + nsz + rsz);
 	uint32_t *aux = (uint32_t *)(void *)(blk + hdr + nsz + rsz + n3sz);
 	uint32_t *hash = (uint32_t *)(void *)(blk + hdr + nsz + rsz + n3sz + asz);
-	uint8_t *data = blk + hdr + nsz + rsz + n3sz + asz + hsz;
+	uint8_t *data = blk + front;
 	if (nsz)
 		memcpy(nodes, l.nodes, nsz);
 	if (rsz)
@@ -601,8 +608,6 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	z->n_nsec3 = n3sz ? (uint32_t)pr.n_nsec3 : 0;
 	z->nsec3 = n3;
 	z->aux = aux;
-	if (l.data_len)
-		memcpy(data, l.data, l.data_len);
 	z->nodes = nodes;
 	z->rrsets = rrsets;
 	z->data = data;

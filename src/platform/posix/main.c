@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -283,6 +284,16 @@ static int abandon(struct server *s, int threads)
 int main(int argc, char **argv)
 {
 	char err[512];
+#ifdef M_MMAP_THRESHOLD
+	/* Zone versions and a transfer's working memory are big blocks that
+	 * live for a while and are freed whole.  glibc raises its mmap
+	 * threshold after the first such free, after which they come from
+	 * the heap and their pages stay with the process once freed: after
+	 * one refresh of a 170k-record zone the server held 2.3 times its
+	 * steady memory.  A fixed threshold keeps them mapped on their own
+	 * and returned to the system on free (and stops the adjustment). */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	struct cfg *cfg = malloc(sizeof(*cfg));
 	if (!cfg)
 		return 1;
