@@ -71,6 +71,9 @@
 #ifndef ICB_ZONE_HASH
 #define ICB_ZONE_HASH 0
 #endif
+#ifndef ZB_CHUNK_SHIFT
+#define ZB_CHUNK_SHIFT 10
+#endif
 #ifndef ICB_ZONE_MAX_BYTES
 #define ICB_ZONE_MAX_BYTES 24576
 #endif
@@ -190,6 +193,16 @@
 #define ICB_ZONE_HASH 1
 #endif
 
+/* The zone builder keeps a transfer's records in chunks of 2^ZB_CHUNK_SHIFT
+ * octets (zonebuilder.h) and frees each once its records are laid out.
+ * Bigger chunks waste less at their ends; on a server each is above the C
+ * library's mmap threshold (128 KiB), so a freed chunk goes back to the
+ * system at once. */
+#ifndef ZB_CHUNK_SHIFT
+#define ZB_CHUNK_SHIFT 18
+#endif
+#define ZB_CHUNK ((size_t)1 << ZB_CHUNK_SHIFT)
+
 /* Octets one zone version may take in the builder (zb_init's max_bytes),
  * which bounds the served version (z->bytes comes to about the same or
  * less).  0: no limit. */
@@ -282,6 +295,9 @@
 #endif
 #if CAT_MAX_PRIMARIES < 1 || CAT_MAX_ACL < 1
 #error "CAT_MAX_PRIMARIES and CAT_MAX_ACL: at least 1"
+#endif
+#if ZB_CHUNK_SHIFT < 8 || ZB_CHUNK_SHIFT > 24
+#error "ZB_CHUNK_SHIFT: from 8 to 24 (a record offset is 32 bits: chunk number and place)"
 #endif
 #if ICB_UDP_MAX < 512 || ICB_UDP_MAX > 65535
 #error "ICB_UDP_MAX: from 512 (RFC 1035) to 65535"

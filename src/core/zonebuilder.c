@@ -54,12 +54,60 @@ void zb_init(struct zone_builder *b, const uint8_t *apex, size_t max_bytes)
 
 void zb_free(struct zone_builder *b)
 {
-	free(b->buf);
+	for (size_t i = 0; i < b->n_chunks; i++)
+		free(b->chunk[i]);
+	free(b->chunk);
+	free(b->chunk_left);
 	free(b->idx);
-	b->buf = NULL;
+	b->chunk = NULL;
+	b->chunk_left = NULL;
 	b->idx = NULL;
-	b->len = b->cap = b->n = b->idx_cap = 0;
+	b->n_chunks = b->chunks_cap = b->fill = b->last_cap = 0;
+	b->len = b->n = b->idx_cap = 0;
 	b->open = NONE;
+}
+
+static inline uint8_t *rec_at(const struct zone_builder *b, size_t off)
+{
+	return b->chunk[off >> ZB_CHUNK_SHIFT] + (off & (ZB_CHUNK - 1));
+}
+
+/* Start a new chunk for n more octets, taking the open record (if any)
+ * along: a record is never split. */
+static int new_chunk(struct zone_builder *b, size_t n)
+{
+	size_t open_in = b->open != NONE ? (b->open & (ZB_CHUNK - 1)) : 0;
+	size_t moving = b->open != NONE ? b->fill - open_in : 0;
+	size_t cap = moving + n > ZB_CHUNK ? moving + n : ZB_CHUNK;
+	if (b->n_chunks >= ((size_t)1 << (32 - ZB_CHUNK_SHIFT)) - 1)
+		return -1; /* offsets are 32 bits */
+	if (b->n_chunks == b->chunks_cap) {
+		size_t nc = b->chunks_cap ? 2 * b->chunks_cap : 8;
+		uint8_t **c = realloc(b->chunk, nc * sizeof(*c));
+		if (!c)
+			return -1;
+		b->chunk = c;
+		uint32_t *l = realloc(b->chunk_left, nc * sizeof(*l));
+		if (!l)
+			return -1;
+		b->chunk_left = l;
+		b->chunks_cap = nc;
+	}
+	uint8_t *c = malloc(cap);
+	if (!c)
+		return -1;
+	if (moving) {
+		memcpy(c, rec_at(b, b->open), moving);
+		b->fill = open_in; /* the old chunk ends where the record began */
+	}
+	b->chunk[b->n_chunks] = c;
+	b->chunk_left[b->n_chunks] = 0;
+	if (b->open != NONE)
+		b->open = b->n_chunks << ZB_CHUNK_SHIFT;
+	b->n_chunks++;
+	b->fill = moving;
+	b->last_cap = cap;
+	return 0;
 }
 
 static int put(struct zone_builder *b, const void *p, size_t n)
@@ -68,11 +116,12 @@ static int put(struct zone_builder *b, const void *p, size_t n)
 		b->err = "zone larger than the configured limit";
 		return -1;
 	}
-	if (grow_to((void **)&b->buf, &b->cap, b->len + n, 1, b->max_bytes) < 0) {
+	if ((!b->n_chunks || b->fill + n > b->last_cap) && new_chunk(b, n) < 0) {
 		b->err = "out of memory";
 		return -1;
 	}
-	memcpy(b->buf + b->len, p, n);
+	memcpy(b->chunk[b->n_chunks - 1] + b->fill, p, n);
+	b->fill += n;
 	b->len += n;
 	return 0;
 }
@@ -92,10 +141,23 @@ int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32
 	hdr[8 + kl] = (uint8_t)b->op;
 	put32(hdr + 9 + kl, b->seq);
 	put16(hdr + 13 + kl, 0);
-	b->open = b->len;
-	if (put(b, hdr, kl + 2 + REC_FIXED) < 0) {
-		b->len = b->open;
+	/* A record starts inside the first ZB_CHUNK octets of its chunk (its
+	 * offset says where): after a big record's own chunk, a new one. */
+	if (b->n_chunks && b->fill >= ZB_CHUNK && new_chunk(b, 0) < 0) {
+		b->err = "out of memory";
+		return -1;
+	}
+	b->open = b->n_chunks ? ((b->n_chunks - 1) << ZB_CHUNK_SHIFT) | b->fill : 0;
+	if (!b->n_chunks) {
 		b->open = NONE;
+		if (new_chunk(b, 0) < 0) {
+			b->err = "out of memory";
+			return -1;
+		}
+		b->open = 0;
+	}
+	if (put(b, hdr, kl + 2 + REC_FIXED) < 0) {
+		zb_cancel(b);
 		return -1;
 	}
 	return 0;
@@ -108,8 +170,12 @@ int zb_rdata(struct zone_builder *b, const void *p, size_t n)
 
 void zb_cancel(struct zone_builder *b)
 {
-	if (b->open != NONE)
-		b->len = b->open;
+	if (b->open != NONE) {
+		/* The open record is always in the last chunk. */
+		size_t open_in = b->open & (ZB_CHUNK - 1);
+		b->len -= b->fill - open_in;
+		b->fill = open_in;
+	}
 	b->open = NONE;
 }
 
@@ -136,9 +202,9 @@ static inline uint32_t rec_seq(const uint8_t *r)
 
 int zb_end(struct zone_builder *b)
 {
-	uint8_t *r = b->buf + b->open;
+	uint8_t *r = rec_at(b, b->open);
 	size_t kl = get16(r);
-	size_t rdlen = b->len - b->open - 2 - REC_FIXED - kl;
+	size_t rdlen = b->fill - (b->open & (ZB_CHUNK - 1)) - 2 - REC_FIXED - kl;
 	if (rdlen > 65535) {
 		b->err = "RDATA longer than 65535 octets";
 		goto fail;
@@ -153,6 +219,7 @@ int zb_end(struct zone_builder *b)
 		goto fail;
 	}
 	b->idx[b->n++] = (uint32_t)b->open;
+	b->chunk_left[b->open >> ZB_CHUNK_SHIFT]++;
 	b->open = NONE;
 	return 0;
 fail:
@@ -180,8 +247,8 @@ int zb_load(struct zone_builder *b, const struct zone *z)
 	return b->err ? -1 : 0;
 }
 
-/* qsort has no context argument: the buffer being sorted is passed here. */
-static const uint8_t *sort_buf;
+/* qsort has no context argument: the builder being sorted is passed here. */
+static const struct zone_builder *sort_b;
 
 /* Same owner, type and RDATA (the TTL is no part of an RR's identity). */
 static int rr_cmp(const uint8_t *a, const uint8_t *b)
@@ -204,7 +271,8 @@ static int rr_cmp(const uint8_t *a, const uint8_t *b)
 
 static int rec_cmp(const void *pa, const void *pb)
 {
-	const uint8_t *a = sort_buf + *(const uint32_t *)pa, *b = sort_buf + *(const uint32_t *)pb;
+	const uint8_t *a = rec_at(sort_b, *(const uint32_t *)pa);
+	const uint8_t *b = rec_at(sort_b, *(const uint32_t *)pb);
 	int c = rr_cmp(a, b);
 	if (c)
 		return c;
@@ -262,16 +330,32 @@ static int is_wild_label(const uint8_t *key, size_t klen)
 	       (klen == 2 || key[klen - 3] == 0);
 }
 
+/* Records [i, j) of the sorted index are laid out: a chunk none of whose
+ * records is left is freed (nothing points into it any more). */
+static void consumed(struct zone_builder *b, size_t i, size_t j)
+{
+	for (; i < j; i++) {
+		size_t c = b->idx[i] >> ZB_CHUNK_SHIFT;
+		if (--b->chunk_left[c] == 0 && c + 1 < b->n_chunks) {
+			free(b->chunk[c]);
+			b->chunk[c] = NULL;
+		}
+	}
+}
+
 static int layout_records(struct zone_builder *b, struct layout *l)
 {
 	uint32_t path[130]; /* node index at each depth of the current path */
-	const uint8_t *cur_key = NULL;
+	/* Copies, not pointers: the records they come from may be freed. */
+	uint8_t cur_key[NAME_KEY_MAX];
+	int have_key = 0;
 	size_t cur_klen = 0;
 	struct zone_rrset *rs = NULL;
-	const uint8_t *prev_rd = NULL;
+	uint8_t prev_cov[2];
+	int have_prev = 0;
 
-	for (size_t i = 0, j; i < b->n; i = j) {
-		const uint8_t *r = b->buf + b->idx[i];
+	for (size_t i = 0, j; i < b->n; consumed(b, i, j), i = j) {
+		const uint8_t *r = rec_at(b, b->idx[i]);
 		uint16_t type;
 		uint32_t ttl;
 		size_t rdlen, klen;
@@ -282,8 +366,8 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 		 * The old zone holds it, a difference deletes or adds it;
 		 * an AXFR just adds it, perhaps twice (RFC 2181 5). */
 		int present = 0;
-		for (j = i; j < b->n && (j == i || rr_cmp(r, b->buf + b->idx[j]) == 0); j++) {
-			const uint8_t *x = b->buf + b->idx[j];
+		for (j = i; j < b->n && (j == i || rr_cmp(r, rec_at(b, b->idx[j])) == 0); j++) {
+			const uint8_t *x = rec_at(b, b->idx[j]);
 			uint32_t xttl = get32(x + 4 + get16(x));
 			switch (rec_op(x)) {
 			case ZB_OLD:
@@ -308,7 +392,7 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 		if (!present)
 			continue;
 
-		if (!cur_key || klen != cur_klen || memcmp(key, cur_key, klen) != 0) {
+		if (!have_key || klen != cur_klen || memcmp(key, cur_key, klen) != 0) {
 			/* A new owner: add the ancestors missing between the
 			 * previous owner and this one (empty non-terminals),
 			 * then the owner itself. */
@@ -318,11 +402,11 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 					labels++;
 			if (labels > 127)
 				return -1;
-			if (cur_key)
+			if (have_key)
 				for (size_t k = 0; k < klen && k < cur_klen && key[k] == cur_key[k]; k++)
 					if (key[k] == 0)
 						common++;
-			if (!cur_key) {
+			if (!have_key) {
 				if (klen != 0) { /* no apex record: an empty apex */
 					if (add_node(l, key, 0, 0, 0) < 0)
 						return -1;
@@ -331,7 +415,7 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			}
 			size_t pos = 0;
 			unsigned depth = 0;
-			for (; pos < klen && depth < (cur_key ? common : 0); pos++)
+			for (; pos < klen && depth < (have_key ? common : 0); pos++)
 				if (key[pos] == 0)
 					depth++;
 			for (; depth + 1 < labels; ) {
@@ -346,7 +430,8 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			if (add_node(l, key, klen, labels, labels ? path[labels - 1] : 0) < 0)
 				return -1;
 			path[labels] = (uint32_t)l->n_nodes - 1;
-			cur_key = key;
+			memcpy(cur_key, key, klen);
+			have_key = 1;
 			cur_klen = klen;
 			rs = NULL;
 		}
@@ -354,8 +439,8 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 		/* RRSIGs form one set per covered type (RFC 4034 3: each has
 		 * the TTL of the RRset it covers). */
 		int new_set = !rs || rs->type != type;
-		if (!new_set && type == T_RRSIG && prev_rd && rdlen >= 2 &&
-		    memcmp(prev_rd, rd, 2) != 0)
+		if (!new_set && type == T_RRSIG && have_prev && rdlen >= 2 &&
+		    memcmp(prev_cov, rd, 2) != 0)
 			new_set = 1;
 		if (new_set) {
 			if (grow((void **)&l->rrsets, &l->rrsets_cap, l->n_rrsets + 1,
@@ -367,7 +452,7 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			rs->ttl = ttl;
 			rs->rdata = (uint32_t)l->data_len;
 			n->n_rrsets++;
-			prev_rd = NULL;
+			have_prev = 0;
 		}
 		if (rs->count == UINT16_MAX)
 			return -1;
@@ -379,7 +464,10 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 		if (data_put(l, lb, 2) < 0 || data_put(l, rd, rdlen) < 0)
 			return -1;
 		rs->count++;
-		prev_rd = rd;
+		/* The type an RRSIG covers (its first two octets). */
+		have_prev = rdlen >= 2;
+		if (have_prev)
+			memcpy(prev_cov, rd, 2);
 	}
 	return 0;
 }
@@ -541,7 +629,7 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	*out = NULL;
 	b->err = "out of memory";
 
-	sort_buf = b->buf;
+	sort_b = b;
 	if (b->n)
 		qsort(b->idx, b->n, sizeof(*b->idx), rec_cmp);
 	if (layout_records(b, &l) < 0)

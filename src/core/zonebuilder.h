@@ -16,9 +16,19 @@ struct zone_builder {
 	uint8_t apex[NAME_MAXLEN];
 	size_t apex_len;
 	unsigned apex_labels;
-	uint8_t *buf;       /* records: u16 klen, key, u16 type, u32 ttl, u16 rdlen, rdata */
-	size_t len, cap;
-	uint32_t *idx;      /* offsets of the records in buf */
+	/* Records (u16 klen, key, u16 type, u32 ttl, u8 op, u32 seq, u16
+	 * rdlen, rdata) in chunks of ZB_CHUNK octets, a record never across
+	 * two (a bigger one has a chunk of its own); a record's offset is its
+	 * chunk's number times ZB_CHUNK plus its place there.  The layout
+	 * frees each chunk as soon as its records are laid out, so a
+	 * transfer that came in order never holds all of them and the new
+	 * version at once. */
+	uint8_t **chunk;
+	uint32_t *chunk_left; /* records of each chunk not laid out yet */
+	size_t n_chunks, chunks_cap;
+	size_t fill, last_cap; /* octets used in the last chunk, its size */
+	size_t len;         /* octets of records in all (max_bytes) */
+	uint32_t *idx;      /* offsets of the records */
 	size_t n, idx_cap;
 	size_t open;        /* offset of the record being written, or SIZE_MAX */
 	size_t max_bytes;   /* 0: no limit */
