@@ -23,6 +23,7 @@ int catalog_prepare(struct catalog *cat)
 			return -1;
 		memcpy(z->key, key, kl);
 		z->klen = (uint16_t)kl;
+		z->labels = (uint8_t)name_labels(z->apex);
 	}
 	cat->max_klen = 0;
 	for (size_t i = 0; i < cat->n; i++)
@@ -55,22 +56,49 @@ static struct cat_zone *find_key(const struct catalog *cat, const uint8_t *key, 
 	return NULL;
 }
 
+/* Up to this many zones, catalog_find compares the question's suffixes
+ * with each apex instead of building its whole key and searching: the
+ * usual secondary serves a few zones, and the question's key is then
+ * built for its part inside the zone only. */
+#define FEW_ZONES 8
+
 struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname, uint8_t *out,
 			      size_t *out_len)
 {
+	if (cat->n <= FEW_ZONES && cat->max_klen) {
+		unsigned ql = name_labels(qname);
+		struct cat_zone *best = NULL;
+		for (size_t i = 0; i < cat->n; i++) {
+			struct cat_zone *z = &cat->zones[i];
+			if (z->labels <= ql && (!best || z->labels > best->labels) &&
+			    name_equal(name_skip(qname, ql - z->labels), z->apex))
+				best = z;
+		}
+		if (best && out) {
+			size_t kl = name_key(qname, ql - best->labels, out);
+			if (out_len)
+				*out_len = kl;
+		}
+		return best;
+	}
 	uint8_t buf[NAME_KEY_MAX];
 	uint8_t *key = out ? out : buf;
 	size_t klen = name_key(qname, name_labels(qname), key);
-	if (out_len)
-		*out_len = klen;
+	size_t klen0 = klen;
 	/* Every label boundary of the key is an ancestor: longest first, from
 	 * the longest any zone has (the names deeper than every apex are most
 	 * of the questions). */
 	for (;;) {
 		if (!cat->max_klen || klen <= cat->max_klen) {
 			struct cat_zone *z = find_key(cat, key, klen);
-			if (z)
+			if (z) {
+				if (out) { /* the part below the apex */
+					memmove(out, out + z->klen, klen0 - z->klen);
+					if (out_len)
+						*out_len = klen0 - z->klen;
+				}
 				return z;
+			}
 		}
 		if (klen == 0)
 			return NULL;

@@ -17,6 +17,7 @@ struct cat_zone {
 	uint8_t apex[NAME_MAXLEN];
 	uint8_t key[ICB_APEX_KEY_MAX]; /* from the root: the catalog's sort order */
 	uint16_t klen;
+	uint8_t labels;     /* of the apex (catalog_prepare) */
 	struct netaddr primary[CAT_MAX_PRIMARIES];
 	const struct tsig_key *primary_key[CAT_MAX_PRIMARIES]; /* NULL: unsigned */
 	unsigned n_primary;
@@ -46,8 +47,8 @@ struct catalog {
 int catalog_prepare(struct catalog *cat);
 
 /* The zone that holds qname: the one with the longest matching apex.  If
- * key is not NULL it receives qname's lookup key from the root (of *klen
- * octets); the part after the zone's own key is the key in the zone. */
+ * key is not NULL it receives qname's lookup key in that zone, relative to
+ * its apex (*klen octets). */
 struct cat_zone *catalog_find(const struct catalog *cat, const uint8_t *qname, uint8_t *key,
 			      size_t *klen);
 /* The zone whose apex is exactly name. */

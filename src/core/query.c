@@ -248,7 +248,7 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 			rcode = RC_SERVFAIL; /* not loaded yet, or expired */
 		if (z) {
 			struct answer a;
-			answer_zone(&a, cat, z, qname, qkey + cz->klen, qklen - cz->klen, qtype,
+			answer_zone(&a, cat, z, qname, qkey, qklen, qtype,
 				    env->transport == TRANSPORT_TCP,
 				    e.present && e.dnssec_ok);
 			rcode = a.rcode;

@@ -1,7 +1,9 @@
 /* The zone store and builder. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/catalog.h"
 #include "core/rrtype.h"
 #include "core/zone.h"
 #include "core/zonebuilder.h"
@@ -218,5 +220,43 @@ void test_zone(void)
 		}
 		free(cp);
 		zone_free(wz);
+	}
+
+	/* catalog_find: the longest apex wins, and the key returned is the
+	 * name's key in that zone; the same with a few zones (compared name
+	 * by name) and with many (binary search over keys). */
+	static const char *const apexes[] = { "example.com", "sub.example.com", "other.net", "." };
+	static const char *const asks[][2] = {
+		{ "www.example.com", "example.com" }, { "a.b.SUB.example.com", "sub.example.com" },
+		{ "sub.example.com", "sub.example.com" }, { "example.com", "example.com" },
+		{ "xsub.example.com", "example.com" }, { "other.net", "other.net" },
+		{ "www.other.org", "." }, { "com", "." },
+	};
+	for (int many = 0; many < 2; many++) {
+		struct cat_zone zones[24];
+		memset(zones, 0, sizeof(zones));
+		size_t nz = 0;
+		for (size_t i = 0; i < 4; i++)
+			name_from_text(apexes[i], zones[nz++].apex);
+		for (int i = 0; many && i < 20; i++) {
+			char t[32];
+			snprintf(t, sizeof(t), "filler%d.example.org", i);
+			name_from_text(t, zones[nz++].apex);
+		}
+		struct catalog c = { zones, nz, NULL, 0, 0 };
+		CHECK_EQ(catalog_prepare(&c), 0);
+		for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+			uint8_t q[NAME_MAXLEN], want[NAME_MAXLEN], key[NAME_KEY_MAX], wkey[NAME_KEY_MAX];
+			name_from_text(asks[i][0], q);
+			name_from_text(asks[i][1], want);
+			size_t kl = 99;
+			struct cat_zone *z = catalog_find(&c, q, key, &kl);
+			CHECK(z && name_equal(z->apex, want));
+			if (!z)
+				continue;
+			size_t wl = name_key(q, name_labels(q) - name_labels(want), wkey);
+			CHECK(kl == wl && memcmp(key, wkey, wl) == 0);
+			CHECK(catalog_find(&c, q, NULL, NULL) == z);
+		}
 	}
 }
