@@ -86,7 +86,7 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
 {
-	if (z->hash_size) {
+	if (ICB_ZONE_HASH && z->hash_size) {
 		/* Most names asked for exist: one probe or two finds them. */
 		uint32_t mask = z->hash_size - 1;
 		for (uint32_t h = zone_key_hash(key, klen) & mask, tries = 0; tries <= mask;
