@@ -60,7 +60,8 @@ static inline void put_pointer(struct builder *b, size_t to)
 
 void bld_name(struct builder *b, const uint8_t *name, int compress)
 {
-	if (!compress) {
+	/* The root is one octet: never a pointer (it would be two). */
+	if (!compress || name[0] == 0) {
 		bld_bytes(b, name, name_len_inline(name));
 		return;
 	}
@@ -118,8 +119,8 @@ void bld_name(struct builder *b, const uint8_t *name, int compress)
 
 void bld_name_again(struct builder *b, size_t at, const uint8_t *name)
 {
-	if (at >= 0x4000 || at >= b->len) {
-		bld_name(b, name, 1); /* too far for a pointer */
+	if (at >= 0x4000 || at >= b->len || b->buf[at] == 0) {
+		bld_name(b, name, 1); /* too far for a pointer, or the root */
 		return;
 	}
 	if (b->err || b->cap - b->len < 2) {

@@ -72,12 +72,23 @@ static inline uint8_t *rec_at(const struct zone_builder *b, size_t off)
 	return b->chunk[off >> ZB_CHUNK_SHIFT] + (off & (ZB_CHUNK - 1));
 }
 
-/* Start a new chunk for n more octets, taking the open record (if any)
- * along: a record is never split. */
+/* Room for n more octets: a new chunk, taking the open record (if any)
+ * along, since a record is never split; or, when the open record is alone
+ * in the last chunk (a big one), that chunk grown, doubling, so that a
+ * record arriving in many small pieces is not copied again for each. */
 static int new_chunk(struct zone_builder *b, size_t n)
 {
 	size_t open_in = b->open != NONE ? (b->open & (ZB_CHUNK - 1)) : 0;
 	size_t moving = b->open != NONE ? b->fill - open_in : 0;
+	if (b->open != NONE && open_in == 0) {
+		size_t cap = 2 * b->last_cap > moving + n ? 2 * b->last_cap : moving + n;
+		uint8_t *c = realloc(b->chunk[b->n_chunks - 1], cap);
+		if (!c)
+			return -1;
+		b->chunk[b->n_chunks - 1] = c;
+		b->last_cap = cap;
+		return 0;
+	}
 	size_t cap = moving + n > ZB_CHUNK ? moving + n : ZB_CHUNK;
 	if (b->n_chunks >= ((size_t)1 << (32 - ZB_CHUNK_SHIFT)) - 1)
 		return -1; /* offsets are 32 bits */
@@ -96,10 +107,8 @@ static int new_chunk(struct zone_builder *b, size_t n)
 	uint8_t *c = malloc(cap);
 	if (!c)
 		return -1;
-	if (moving) {
+	if (moving) /* the chunk it leaves ends where it began */
 		memcpy(c, rec_at(b, b->open), moving);
-		b->fill = open_in; /* the old chunk ends where the record began */
-	}
 	b->chunk[b->n_chunks] = c;
 	b->chunk_left[b->n_chunks] = 0;
 	if (b->open != NONE)
