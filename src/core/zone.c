@@ -84,6 +84,33 @@ static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 	return al < bl ? -1 : al > bl;
 }
 
+/* Binary search of nodes [lo, n_nodes) for the key a || b (b may be
+ * empty): 1 and the node, or 0 and its predecessor (lo - 1 at least, 0 if
+ * lo is 0). */
+static int search(const struct zone *z, uint32_t lo, const uint8_t *a, size_t al,
+		  const uint8_t *b, size_t bl, uint32_t *idx)
+{
+	uint32_t hi = z->n_nodes;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		size_t ml;
+		const uint8_t *mk = zone_key(z, mid, &ml);
+		int c = memcmp(mk, a, ml < al ? ml : al);
+		if (!c)
+			c = ml < al ? -1 : key_cmp(mk + al, ml - al, b, bl);
+		if (c == 0) {
+			*idx = mid;
+			return 1;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*idx = lo ? lo - 1 : 0;
+	return 0;
+}
+
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
 {
 	if (ICB_ZONE_HASH && z->hash_size) {
@@ -102,23 +129,8 @@ int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *i
 			}
 		}
 	}
-	uint32_t lo = 0, hi = z->n_nodes;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		size_t ml;
-		const uint8_t *mk = zone_key(z, mid, &ml);
-		int c = key_cmp(mk, ml, key, klen);
-		if (c == 0) {
-			*idx = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*idx = lo ? lo - 1 : 0;
-	return 0;
+	static const uint8_t none[1] = { 0 }; /* memcmp wants a pointer, even for 0 octets */
+	return search(z, 0, key, klen, none, 0, idx);
 }
 
 int zone_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx)
@@ -127,26 +139,7 @@ int zone_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx)
 	size_t pl;
 	const uint8_t *pk = zone_key(z, node, &pl);
 	/* Only the node's subtree can hold it, and it follows the node. */
-	uint32_t lo = node + 1, hi = z->n_nodes;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		size_t ml;
-		const uint8_t *mk = zone_key(z, mid, &ml);
-		/* Compare mk with pk || "*\0" as one string. */
-		int c = memcmp(mk, pk, ml < pl ? ml : pl);
-		if (!c)
-			c = ml < pl ? -1 : key_cmp(mk + pl, ml - pl, star, 2);
-		if (c == 0) {
-			*idx = mid;
-			return 1;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*idx = lo - 1; /* the predecessor, as zone_find: lo > node */
-	return 0;
+	return search(z, node + 1, pk, pl, star, 2, idx);
 }
 
 uint32_t zone_encloser(const struct zone *z, const uint8_t *key, size_t klen, uint32_t pred)
