@@ -521,6 +521,12 @@ class Bench:
         if name == "icbind":
             argv = [self.a.icbind, "-f", "-l", "%s@%d" % (ADDR, port), "-z", ZONE,
                     "-p", "%s@%d" % (ADDR, pp)]
+            if workers > 1:
+                # The query threads are a file setting (no option for it).
+                conf = os.path.join(d, "icbind.conf")
+                with open(conf, "w") as f:
+                    f.write("server:\n    udp-workers: %d\n" % workers)
+                argv += ["-c", conf]
         elif name == "echo":
             argv = [self.a.echo, ADDR, str(port)]
         elif name == "nsd":

@@ -393,7 +393,7 @@ def markdown(R, pngs):
 
     if R.get("both"):
         w("\n## Both cores\n")
-        w("Servers with two workers (ICBIND has one thread), nothing pinned, dnsperf -T 2 on the "
+        w("Servers with two query threads (ICBIND `udp-workers: 2`, NSD `server-count: 2`, Knot `udp-workers: 2`), nothing pinned, dnsperf -T 2 on the "
           "same two cores. UDP queries per second and the ratio to the same server on one core:\n\n")
         head = ["zone"] + [LABEL[s] for s in SERVERS + ["echo"]]
         rows = [head, ["---"] * len(head)]
