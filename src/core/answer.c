@@ -37,11 +37,15 @@ static int present_rrset(const struct answer *a, const struct zone_rrset *rs)
 static const struct zone_rrset *rrsig_of(const struct zone *z, uint32_t node, uint16_t type)
 {
 	const struct zone_node *n = &z->nodes[node];
-	const struct zone_rrset *rs = z->rrsets + n->rrsets;
-	for (uint16_t i = 0; i < n->n_rrsets; i++)
-		if (rs[i].type == T_RRSIG && rdata_len(zone_rdata(z, &rs[i])) >= 2 &&
-		    get16(zone_rdata(z, &rs[i]) + 2) == type)
-			return &rs[i];
+	for (uint16_t i = 0; i < n->n_rrsets; i++) {
+		if (z->rrsets[n->rrsets + i].type != T_RRSIG)
+			continue;
+		/* The covered type is the same in a patch's copy. */
+		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
+		const uint8_t *rd = zone_rdata(z, rs);
+		if (rdata_len(rd) >= 2 && get16(rd + 2) == type)
+			return rs;
+	}
 	return NULL;
 }
 
@@ -284,7 +288,7 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 	if (qtype == T_ANY && n->n_rrsets) {
 		/* RFC 8482: over UDP one RRset is enough; over TCP all. */
 		for (uint16_t i = 0; i < n->n_rrsets; i++) {
-			const struct zone_rrset *rs = &z->rrsets[n->rrsets + i];
+			const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
 			if (a->dnssec && rs->type == T_RRSIG)
 				continue; /* they come with the RRsets they cover */
 			add(a, SEC_ANSWER, owner, node, rs, 0);
@@ -296,12 +300,12 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 	/* Usually one RRset; RRSIGs are one per covered type. */
 	int found = 0;
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
-		const struct zone_rrset *rs = &z->rrsets[n->rrsets + i];
-		if (rs->type == qtype) {
-			add(a, SEC_ANSWER, owner, node, rs, 0);
-			additional(a, rs);
-			found = 1;
-		}
+		if (z->rrsets[n->rrsets + i].type != qtype)
+			continue;
+		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
+		add(a, SEC_ANSWER, owner, node, rs, 0);
+		additional(a, rs);
+		found = 1;
 	}
 	if (found)
 		return NULL;

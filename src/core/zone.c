@@ -5,10 +5,31 @@
 #include <string.h>
 
 #include "rrtype.h"
+#include "wire.h"
 
 void zone_free(struct zone *z)
 {
-	free(z); /* one block: see zone_builder_finish() */
+	/* One block each (zb_finish, zone_patch); a patched version holds a
+	 * reference to its base. */
+	while (z && --z->refs == 0) {
+		struct zone *base = z->base;
+		free(z);
+		z = base;
+	}
+}
+
+const struct zone_rrset *zone_patched(const struct zone *z, uint32_t i)
+{
+	uint32_t lo = 0, hi = z->n_patch;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (z->patch_idx[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The bit said it is there; a wrong bit would still find base's. */
+	return lo < z->n_patch && z->patch_idx[lo] == i ? &z->patch_rrsets[lo] : &z->rrsets[i];
 }
 
 int zone_adopt(struct zone *z, size_t len)
@@ -29,12 +50,21 @@ int zone_adopt(struct zone *z, size_t len)
 		return -1;
 	uint8_t *blk = (uint8_t *)z;
 	size_t dlen = len - hdr - nsz - rsz - n3sz - asz - hsz;
+	if (dlen > ~ZONE_PATCHED) /* RDATA offsets have 31 bits */
+		return -1;
+	z->base = NULL;
+	z->refs = 1;
+	z->n_patch = 0;
+	z->patch_bits = NULL;
+	z->patch_idx = NULL;
+	z->patch_rrsets = NULL;
 	z->nodes = (const struct zone_node *)(const void *)(blk + hdr);
 	z->rrsets = (const struct zone_rrset *)(const void *)(blk + hdr + nsz);
 	z->nsec3 = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz);
 	z->aux = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz);
 	z->hash = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz + asz);
 	z->data = blk + hdr + nsz + rsz + n3sz + asz + hsz;
+	z->dbase[0] = z->dbase[1] = z->data;
 	/* A wrong index could only make lookups slower (zone_find checks
 	 * every key and falls back to its binary search), but every slot must
 	 * name a node. */
@@ -165,9 +195,113 @@ const struct zone_rrset *zone_rrset(const struct zone *z, uint32_t node, uint16_
 	const struct zone_node *n = &z->nodes[node];
 	const struct zone_rrset *rs = z->rrsets + n->rrsets;
 	for (uint16_t i = 0; i < n->n_rrsets; i++)
-		if (rs[i].type == type)
-			return &rs[i];
+		if (rs[i].type == type) /* a patch never changes a type */
+			return zone_rrset_at(z, n->rrsets + i);
 	return NULL;
+}
+
+size_t zone_rrset_octets(const struct zone *z, const struct zone_rrset *rs)
+{
+	const uint8_t *first = zone_rdata(z, rs), *rd = first;
+	for (uint16_t k = 0; k < rs->count; k++)
+		rd = rdata_next(rd);
+	return (size_t)(rd - first);
+}
+
+void zone_set_soa(struct zone *z)
+{
+	/* SOA RDATA: mname, rname, serial, refresh, retry, expire, minimum. */
+	const struct zone_rrset *soa = zone_rrset(z, 0, T_SOA);
+	const uint8_t *rd = zone_rdata(z, soa);
+	const uint8_t *fix = rd + 2 + rdata_len(rd) - 20;
+	z->serial = get32(fix);
+	z->refresh = get32(fix + 4);
+	z->retry = get32(fix + 8);
+	z->expire = get32(fix + 12);
+	uint32_t minimum = get32(fix + 16);
+	z->neg_ttl = minimum < soa->ttl ? minimum : soa->ttl; /* RFC 2308 5 */
+}
+
+/* The octets of node i in a flattened block: its key, then its RRsets'
+ * RDATA. */
+static size_t node_octets(const struct zone *z, uint32_t i)
+{
+	const struct zone_node *n = &z->nodes[i];
+	size_t len;
+	zone_key(z, i, &len);
+	len += 2;
+	for (uint16_t r = 0; r < n->n_rrsets; r++)
+		len += zone_rrset_octets(z, zone_rrset_at(z, n->rrsets + r));
+	return len;
+}
+
+size_t zone_flatten(const struct zone *z, zone_out_fn out, void *ctx)
+{
+	static const uint8_t pad[8];
+	size_t hdr = (sizeof(struct zone) + 7) & ~(size_t)7;
+	size_t nsz = (size_t)z->n_nodes * sizeof(struct zone_node);
+	size_t rsz = (size_t)z->n_rrsets * sizeof(struct zone_rrset);
+	size_t n3sz = (size_t)z->n_nsec3 * 4, asz = zone_aux_count(z) * 4;
+	size_t hsz = (size_t)z->hash_size * 4;
+	size_t dlen = 0;
+	for (uint32_t i = 0; i < z->n_nodes; i++)
+		dlen += node_octets(z, i);
+	struct zone head = *z;
+	head.nodes = NULL;
+	head.rrsets = NULL;
+	head.nsec3 = NULL;
+	head.aux = NULL;
+	head.hash = NULL;
+	head.data = NULL;
+	head.base = NULL;
+	head.refs = 0;
+	head.n_patch = 0;
+	head.patch_bits = NULL;
+	head.patch_idx = NULL;
+	head.patch_rrsets = NULL;
+	head.dbase[0] = head.dbase[1] = NULL;
+	head.bytes = hdr + nsz + rsz + n3sz + asz + hsz + dlen;
+	out(ctx, &head, sizeof(head));
+	out(ctx, pad, hdr - sizeof(head));
+	/* Nodes and RRsets in node order, each node's octets after the
+	 * previous one's: the offsets follow from the lengths alone. */
+	uint32_t off = 0, r_at = 0;
+	for (uint32_t i = 0; i < z->n_nodes; i++) {
+		struct zone_node n = z->nodes[i];
+		n.key = off;
+		n.rrsets = r_at;
+		r_at += n.n_rrsets;
+		off += (uint32_t)node_octets(z, i);
+		out(ctx, &n, sizeof(n));
+	}
+	off = 0;
+	for (uint32_t i = 0; i < z->n_nodes; i++) {
+		const struct zone_node *n = &z->nodes[i];
+		size_t kl;
+		zone_key(z, i, &kl);
+		off += 2 + (uint32_t)kl;
+		for (uint16_t r = 0; r < n->n_rrsets; r++) {
+			struct zone_rrset rs = *zone_rrset_at(z, n->rrsets + r);
+			size_t octets = zone_rrset_octets(z, &rs);
+			rs.rdata = off;
+			off += (uint32_t)octets;
+			out(ctx, &rs, sizeof(rs));
+		}
+	}
+	out(ctx, z->nsec3, n3sz);
+	out(ctx, z->aux, asz);
+	out(ctx, z->hash, hsz);
+	for (uint32_t i = 0; i < z->n_nodes; i++) {
+		const struct zone_node *n = &z->nodes[i];
+		size_t kl;
+		const uint8_t *k = zone_key(z, i, &kl);
+		out(ctx, k - 2, kl + 2);
+		for (uint16_t r = 0; r < n->n_rrsets; r++) {
+			const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + r);
+			out(ctx, zone_rdata(z, rs), zone_rrset_octets(z, rs));
+		}
+	}
+	return head.bytes;
 }
 
 int zone_node_name(const struct zone *z, uint32_t node, uint8_t *out)
@@ -185,7 +319,7 @@ void zone_walk(const struct zone *z, zone_walk_fn fn, void *ctx)
 		if (n->n_rrsets == 0 || zone_node_name(z, i, name) < 0)
 			continue;
 		for (uint16_t r = 0; r < n->n_rrsets; r++) {
-			const struct zone_rrset *rs = &z->rrsets[n->rrsets + r];
+			const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + r);
 			const uint8_t *rd = zone_rdata(z, rs);
 			for (uint16_t k = 0; k < rs->count; k++, rd = rdata_next(rd))
 				fn(ctx, name, rs->type, rs->ttl, rd + 2, rdata_len(rd));

@@ -72,7 +72,24 @@ struct zone {
 	uint32_t hash_size;
 	const uint32_t *hash;
 	const uint8_t *data;
+	/* A version made from another by an IXFR whose differences change
+	 * only RRsets' contents (zonepatch.h) shares base's names, nodes,
+	 * RRsets and indexes above and holds just the RRsets that changed:
+	 * patch_idx lists their indexes in base (ascending), patch_rrsets
+	 * their contents, patch_bits has a bit per RRset of base for the
+	 * query path's quick test.  A whole version has base NULL. */
+	struct zone *base;
+	uint32_t refs;      /* versions that need this block, itself included */
+	uint32_t n_patch;
+	const uint8_t *patch_bits;
+	const uint32_t *patch_idx;
+	const struct zone_rrset *patch_rrsets;
+	/* Where RDATA offsets point: bit 31 clear, data; set, the patch's
+	 * own octets.  Two entries so that reading one takes no branch. */
+	const uint8_t *dbase[2];
 };
+
+#define ZONE_PATCHED 0x80000000u /* an RDATA offset in the patch's octets */
 
 /* The hash of a lookup key (the same on every CPU: a snapshot moves). */
 static inline uint32_t zone_key_hash(const uint8_t *key, size_t len)
@@ -110,6 +127,8 @@ static inline size_t zone_aux_count(const struct zone *z)
 	return z->dnssec == ZONE_NSEC ? z->n_nodes : z->dnssec == ZONE_NSEC3 ? 2 * (size_t)z->n_nodes : 0;
 }
 
+/* Gives the version up; a whole version shared by patched ones goes with
+ * the last of them.  Versions are made and freed by one thread only. */
 void zone_free(struct zone *z);
 
 /* A zone version is one block of z->bytes octets that holds no pointer
@@ -141,11 +160,21 @@ uint32_t zone_encloser(const struct zone *z, const uint8_t *key, size_t klen, ui
 
 const struct zone_rrset *zone_rrset(const struct zone *z, uint32_t node, uint16_t type);
 
+/* RRset number i of a version (its node's RRsets are nodes[].rrsets on):
+ * a patched version's own copy if the patch changed it. */
+const struct zone_rrset *zone_patched(const struct zone *z, uint32_t i);
+static inline const struct zone_rrset *zone_rrset_at(const struct zone *z, uint32_t i)
+{
+	if (z->patch_bits && ((z->patch_bits[i >> 3] >> (i & 7)) & 1))
+		return zone_patched(z, i);
+	return &z->rrsets[i];
+}
+
 /* The first RDATA of an RRset and the next one: a pointer to its u16
  * length; rdata_len/rdata_ptr read it. */
 static inline const uint8_t *zone_rdata(const struct zone *z, const struct zone_rrset *rs)
 {
-	return z->data + rs->rdata;
+	return z->dbase[rs->rdata >> 31] + (rs->rdata & ~ZONE_PATCHED);
 }
 static inline size_t rdata_len(const uint8_t *rd)
 {
@@ -155,6 +184,20 @@ static inline const uint8_t *rdata_next(const uint8_t *rd)
 {
 	return rd + 2 + rdata_len(rd);
 }
+
+/* Octets of an RRset's RDATA, each with its u16 length. */
+size_t zone_rrset_octets(const struct zone *z, const struct zone_rrset *rs);
+
+/* The serial, timers and negative TTL from the apex SOA (zone_rrset(z, 0,
+ * SOA) must exist and hold one record). */
+void zone_set_soa(struct zone *z);
+
+/* The whole block of a version as zone_adopt() takes it back, handed to
+ * out in pieces: a patched version comes out as one whole version.  The
+ * pointers are written as NULL, so the same zone gives the same octets.
+ * Returns the block's length. */
+typedef void (*zone_out_fn)(void *ctx, const void *p, size_t n);
+size_t zone_flatten(const struct zone *z, zone_out_fn out, void *ctx);
 
 /* The wire name of a node (lower case). */
 int zone_node_name(const struct zone *z, uint32_t node, uint8_t *out);

@@ -293,6 +293,22 @@ static int rec_cmp(const void *pa, const void *pb)
 	return rec_op(a) < rec_op(b) ? -1 : rec_op(a) > rec_op(b);
 }
 
+void zb_sort(struct zone_builder *b)
+{
+	sort_b = b;
+	if (b->n)
+		qsort(b->idx, b->n, sizeof(*b->idx), rec_cmp);
+}
+
+void zb_record(const struct zone_builder *b, size_t i, struct zb_rec *out)
+{
+	const uint8_t *r = rec_at(b, b->idx[i]);
+	out->rd = rec_rdata(r, &out->type, &out->ttl, &out->rdlen, &out->klen);
+	out->key = r + 2;
+	out->op = rec_op(r);
+	out->seq = rec_seq(r);
+}
+
 struct layout {
 	struct zone_node *nodes;
 	size_t n_nodes, nodes_cap;
@@ -638,9 +654,7 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	*out = NULL;
 	b->err = "out of memory";
 
-	sort_b = b;
-	if (b->n)
-		qsort(b->idx, b->n, sizeof(*b->idx), rec_cmp);
+	zb_sort(b);
 	if (layout_records(b, &l) < 0)
 		goto done;
 	set_flags(&l);
@@ -672,6 +686,10 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	size_t hsz = (size_t)hslots * 4;
 	size_t front = hdr + nsz + rsz + n3sz + asz + hsz;
 	size_t total = front + l.data_len;
+	if (l.data_len > ~ZONE_PATCHED) {
+		b->err = "zone larger than 2 GiB of names and RDATA";
+		goto done;
+	}
 	/* The block grows out of the layout's octets, which move up behind
 	 * the arrays: a big block grows in place or by remapping its pages,
 	 * so the octets are never held twice (a transfer's peak is lower by
@@ -708,6 +726,8 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	z->nodes = nodes;
 	z->rrsets = rrsets;
 	z->data = data;
+	z->dbase[0] = z->dbase[1] = data;
+	z->refs = 1;
 	z->n_nodes = (uint32_t)l.n_nodes;
 	/* The hash index: every node at its key's slot or the next free. */
 	z->hash_size = hslots;
@@ -727,16 +747,7 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	for (size_t i = 0; i < l.n_rrsets; i++)
 		z->n_records += rrsets[i].count;
 
-	/* SOA RDATA: mname, rname, serial, refresh, retry, expire, minimum. */
-	const uint8_t *rd = data + soa->rdata + 2;
-	size_t rdl = rdata_len(data + soa->rdata);
-	size_t fix = rdl - 20;
-	z->serial = get32(rd + fix);
-	z->refresh = get32(rd + fix + 4);
-	z->retry = get32(rd + fix + 8);
-	z->expire = get32(rd + fix + 12);
-	uint32_t minimum = get32(rd + fix + 16);
-	z->neg_ttl = minimum < soa->ttl ? minimum : soa->ttl;
+	zone_set_soa(z);
 	*out = z;
 	rc = 0;
 	b->err = NULL;

@@ -60,4 +60,21 @@ int zb_load(struct zone_builder *b, const struct zone *z);
 /* Build the zone; the builder is empty afterwards.  0 or -1 (b->err). */
 int zb_finish(struct zone_builder *b, struct zone **out);
 
+/* The records in canonical order, an RR's copies in the order they came:
+ * the old zone, then each difference's deletions before its additions. */
+void zb_sort(struct zone_builder *b);
+
+/* Record i of the sorted order (valid until the builder changes). */
+struct zb_rec {
+	const uint8_t *key;  /* lookup key (name.h) */
+	size_t klen;
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *rd;
+	size_t rdlen;
+	uint8_t op;          /* ZB_OLD, ZB_DEL or ZB_ADD */
+	uint32_t seq;
+};
+void zb_record(const struct zone_builder *b, size_t i, struct zb_rec *out);
+
 #endif

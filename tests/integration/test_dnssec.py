@@ -59,6 +59,7 @@ import base64
 import collections
 import copy
 import os
+import re
 import shutil
 import socket
 import struct
@@ -1698,4 +1699,40 @@ def test_after_ixfr(env):
             bad = err or [keytext(k) for sname in SECTIONS for k in v.sections[sname] if k[2] in STRIPPED_TYPES]
             if bad:
                 problems.append("strip-dnssec after IXFR, %s: %s" % (case.key(), bad))
+    assert not problems, summary + "\n\n" + "\n\n".join(problems)
+
+
+def test_after_content_ixfr(env):
+    """The primary changes only what RRsets hold (www's addresses, a TXT)
+    and re-signs them: ICBIND applies each IXFR as a patch over the version
+    it serves (signatures and SOA replaced, names, NSEC and NSEC3 chains
+    shared), the stripping ICBIND too; then the whole differential again."""
+    prim = env.primary
+    for z in PARENTS:
+        prim.zone_change(z, set_records=[("www." + z, "3600", "A", "192.0.2.180"),
+                                         ("www." + z, "3600", "TXT", "patched by IXFR")],
+                         unset_records=[("www." + z, "A"), ("www." + z, "TXT")])
+    serials = {z: soa_serial(prim.addr, prim.port, z) for z in PARENTS}
+    instances = (("ICBIND", env.icbind), ("the stripping ICBIND", env.strip))
+    marks = {name: len(icb.logtext()) for name, icb in instances}
+    for z in PARENTS:
+        env.info[z] = ZoneInfo(z, axfr(prim.addr, prim.port, z))
+        for srv in (env.icbind, env.strip, env.knot, env.nsd):
+            send_notify(srv.addr, srv.port, z, source=LOOP)
+    for z, serial in serials.items():
+        env.knot.wait_serial(z, serial, timeout=20)
+        env.nsd.wait_serial(z, serial, timeout=20)
+        for icb in (env.icbind, env.strip):
+            wait_serial(icb.addr, icb.port, z, serial, 20, proc=icb.proc)
+    problems = []
+    for name, icb in instances:
+        log = icb.logtext()[marks[name]:]
+        for z in PARENTS:
+            zn = z.rstrip(".")
+            if not re.search(r"zone %s\.?: loaded serial %d from \S+ by IXFR: \d+ records, \d+ bytes of "
+                             r"changed RRsets" % (re.escape(zn), serials[z]), log):
+                problems.append("%s did not patch %s to serial %d:\n%s" % (name, zn, serials[z], log[-2000:]))
+    cases = all_cases(env.info) + variants([c for z in PARENTS for c in ixfr_cases(z, env.info[z])])
+    summary, report = run_differential(env, cases, " after a content-only IXFR")
+    problems += report
     assert not problems, summary + "\n\n" + "\n\n".join(problems)

@@ -495,6 +495,85 @@ def test_ixfr_chain_of_changes(procs, tmp_path):
     assert_same_copies(dd1, dd2, "serial %d after a chain of IXFRs" % new)
 
 
+def test_ixfr_changed_contents_patch_the_zone(procs, tmp_path):
+    """IXFRs that change only what RRsets hold (a TXT, an address, a TTL, a
+    record more in an RRset, the SOA) are applied as a patch over the
+    version served: the log says so, the answers are the new ones, a second
+    such IXFR patches the patched version, and the copy written to disk is
+    the same octets as one built whole by AXFR. A new name then makes a
+    whole build again."""
+    zone = "example.com"
+    s0 = 2024010101
+    knot = procs.add(Knot({zone: zone_text(zone)}))          # no NOTIFY: sent by hand
+    dd1, dd2 = str(tmp_path / "ixfr"), str(tmp_path / "axfr")
+    os.makedirs(dd1)
+    os.makedirs(dd2)
+    icb = procs.icbind("server:\n    data-dir: %s\n" % dd1 + zone_section(zone, prim(knot)), {zone: s0})
+    patched = re.compile(r"loaded serial (\d+) from \S+ by IXFR: \d+ records, \d+ bytes of changed RRsets")
+    steps = [
+        ([("www", "300", "TXT", '"patched once"'), ("ns1", "60", "A", "192.0.2.53"),
+          ("@", "3600", "MX", "30", "mail3.example.com.")], [("www", "TXT"), ("ns1", "A")], True),
+        ([("www", "300", "TXT", '"patched twice"'), ("mail", "3600", "A", "192.0.2.125")],
+         [("www", "TXT"), ("mail", "A")], True),
+        ([("brand-new", "300", "A", "192.0.2.77")], [], False),
+    ]
+    for sets, unsets, expect_patch in steps:
+        mark = len(icb.logtext())
+        new = knot.zone_change(zone, set_records=sets, unset_records=unsets)
+        send_notify(icb.addr, icb.port, zone, source=LOOP, serial=new)
+        icb.wait_log("zone %s: loaded serial %d" % (zone, new), 5.0, start=mark)
+        log = icb.logtext()[mark:]
+        assert re.search(r"loaded serial %d from \S+ by IXFR:" % new, log), log
+        got = [int(m.group(1)) for m in patched.finditer(log)]
+        assert got == ([new] if expect_patch else []), log
+    r = query(icb, "www.%s" % zone, "TXT")
+    assert r.rcode() == dns.rcode.NOERROR and [rd.strings for rd in r.answer[0]] == [(b"patched twice",)], r
+    r = query(icb, "ns1.%s" % zone, "A")
+    assert addresses(r) == ["192.0.2.53"] and r.answer[0].ttl == 60, r
+    r = query(icb, "mail.%s" % zone, "A")
+    assert addresses(r) == ["192.0.2.125"], r
+    r = query(icb, zone, "MX")
+    assert sorted(rd.preference for rd in r.answer[0]) == [10, 20, 30], r
+    r = query(icb, "brand-new.%s" % zone, "A")
+    assert addresses(r) == ["192.0.2.77"], r
+    procs.stop(icb)
+    icb2 = procs.icbind("server:\n    data-dir: %s\n" % dd2 + zone_section(zone, prim(knot), "request-ixfr: no"),
+                        {zone: new})
+    procs.stop(icb2)
+    assert_same_copies(dd1, dd2, "serial %d after patches" % new)
+
+
+def test_ixfr_patched_copy_compared_before_a_whole_build(procs, tmp_path):
+    """The copy of a patched version (before any whole build) is the same
+    octets as an AXFR-built one, and a restart serves it."""
+    zone = "example.com"
+    s0 = 2024010101
+    knot = procs.add(Knot({zone: zone_text(zone)}))
+    dd1, dd2 = str(tmp_path / "ixfr"), str(tmp_path / "axfr")
+    os.makedirs(dd1)
+    os.makedirs(dd2)
+    conf = "server:\n    data-dir: %s\n" % dd1 + zone_section(zone, prim(knot))
+    icb = procs.icbind(conf, {zone: s0})
+    mark = len(icb.logtext())
+    new = knot.zone_change(zone, set_records=[("www", "300", "A", "192.0.2.82")],
+                           unset_records=[("www", "A", "192.0.2.80")])
+    send_notify(icb.addr, icb.port, zone, source=LOOP, serial=new)
+    icb.wait_log("zone %s: loaded serial %d" % (zone, new), 5.0, start=mark)
+    assert "bytes of changed RRsets" in icb.logtext()[mark:], icb.logtext()[mark:]
+    procs.stop(icb)
+    icb2 = procs.icbind("server:\n    data-dir: %s\n" % dd2 + zone_section(zone, prim(knot), "request-ixfr: no"),
+                        {zone: new})
+    procs.stop(icb2)
+    assert_same_copies(dd1, dd2, "serial %d, one patch" % new)
+    # the copy of the patched version is served after a restart
+    icb3 = procs.icbind(conf)
+    icb3.wait_log("zone %s: serving serial %d from the copy in" % (zone, new), 5.0)
+    icb3.wait_log("zone %s: serial %d is current" % (zone, new), 5.0)
+    assert "unusable" not in icb3.logtext(), icb3.logtext()
+    r = query(icb3, "www.%s" % zone, "A")
+    assert sorted(addresses(r)) == ["192.0.2.81", "192.0.2.82"], r
+
+
 def test_ixfr_fallback_to_axfr_without_history(procs):
     zone = "example.com"
     icb_port = free_port()

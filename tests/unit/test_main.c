@@ -14,6 +14,7 @@ void test_answer(void);
 void test_refresh(void);
 void test_dnssec(void);
 void test_rrl(void);
+void test_patch(void);
 #ifndef TEST_NO_TSIG /* builds without HMAC (the lx106's) leave TSIG out */
 void test_tsig(void);
 #endif
@@ -37,6 +38,7 @@ int main(void)
 	test_refresh();
 	test_dnssec();
 	test_rrl();
+	test_patch();
 #ifndef TEST_NO_TSIG
 	test_tsig();
 #else

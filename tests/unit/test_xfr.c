@@ -9,6 +9,7 @@
 #include "core/rrtype.h"
 #include "core/wire.h"
 #include "core/xfr.h"
+#include "core/zonepatch.h"
 #include "test.h"
 
 const char *test_data_dir(void);
@@ -494,9 +495,30 @@ static struct zone *zone_v5(void)
 	return z;
 }
 
-/* Apply an IXFR answer to v5; returns the XFR_* code, the new zone's
- * records in got (if any) and the parser's verdicts. */
+/* Apply an IXFR answer to v5 as the server does (the builder holds the
+ * differences alone, zb_finish_ixfr applies them); returns the XFR_* code,
+ * the new zone's records in got (if any) and the parser's verdicts.  The
+ * same answer applied to v5's records loaded first, then built whole,
+ * must give the same. */
+static int ixfr_one(const struct msg *m, struct lines *got, char *err, int *incremental, int *uptodate,
+		    int whole);
 static int ixfr(const struct msg *m, struct lines *got, char *err, int *incremental, int *uptodate)
+{
+	struct lines ref = { 0 };
+	char rerr[256];
+	int ri, ru;
+	int rrc = ixfr_one(m, &ref, rerr, &ri, &ru, 1);
+	int rc = ixfr_one(m, got, err, incremental, uptodate, 0);
+	CHECK(rc == rrc && ri == *incremental && ru == *uptodate && strcmp(rerr, err) == 0 &&
+	      ref.n == got->n);
+	for (size_t i = 0; i < ref.n && i < got->n; i++)
+		CHECK(strcmp(ref.v[i], got->v[i]) == 0);
+	lines_free(&ref);
+	return rc;
+}
+
+static int ixfr_one(const struct msg *m, struct lines *got, char *err, int *incremental, int *uptodate,
+		    int whole)
 {
 	uint8_t apex[NAME_MAXLEN], s[1100];
 	struct zone *old = zone_v5(), *z = NULL;
@@ -507,7 +529,8 @@ static int ixfr(const struct msg *m, struct lines *got, char *err, int *incremen
 	struct zone_builder zb;
 	struct xfr_parser *p = malloc(sizeof(*p));
 	zb_init(&zb, apex, 0);
-	CHECK_EQ(zb_load(&zb, old), 0);
+	if (whole)
+		CHECK_EQ(zb_load(&zb, old), 0);
 	xfr_init(p, apex, 0x1234, &zb, 0);
 	xfr_set_ixfr(p, old->serial);
 	int rc = XFR_MORE;
@@ -515,7 +538,8 @@ static int ixfr(const struct msg *m, struct lines *got, char *err, int *incremen
 		rc = xfr_feed(p, s + i, 1);
 	if (rc == XFR_MORE)
 		rc = xfr_end(p);
-	if (rc == XFR_DONE && !p->uptodate && zb_finish(&zb, &z) < 0) {
+	if (rc == XFR_DONE && !p->uptodate &&
+	    (whole || !p->incremental ? zb_finish(&zb, &z) : zb_finish_ixfr(&zb, old, &z)) < 0) {
 		snprintf(p->err, sizeof(p->err), "%s", zb.err);
 		rc = XFR_FAIL;
 	}

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #define MAGIC "ICBZ"
-#define FORMAT 2u /* 2: the zone version has a hash index */
+#define FORMAT 3u /* 2: the zone version has a hash index; 3: and patch fields */
 #define HDR 40
 
 /* FNV-1a, 64 bits: it detects a torn or damaged file, nothing more. */
@@ -75,38 +75,81 @@ static void path_for(char *out, size_t len, const char *dir, const char *name, c
 	snprintf(out, len, "%s/%s%s", dir, safe, ext);
 }
 
-/* Write, flush to disk, rename over the old copy, flush the directory. */
-static int write_atomic(const char *dir, const char *path, const void *a, size_t alen,
-			const void *b, size_t blen, const void *c, size_t clen)
+/* Octets on their way to a file, summed as they go (fd -1: only summed). */
+struct sink {
+	int fd;
+	int err;            /* errno of a failed write, or 0 */
+	uint64_t sum;
+	size_t used;
+	uint8_t buf[16384];
+};
+
+static void sink_flush(struct sink *s)
+{
+	size_t done = 0;
+	while (done < s->used && !s->err) {
+		ssize_t n = write(s->fd, s->buf + done, s->used - done);
+		if (n < 0 && errno != EINTR)
+			s->err = errno;
+		else if (n > 0)
+			done += (size_t)n;
+	}
+	s->used = 0;
+}
+
+static void sink_put(void *ctx, const void *p, size_t n)
+{
+	struct sink *s = ctx;
+	if (n == 0)
+		return;
+	s->sum = fnv(s->sum, p, n);
+	if (s->fd < 0)
+		return;
+	const uint8_t *q = p;
+	while (n && !s->err) {
+		size_t k = sizeof(s->buf) - s->used < n ? sizeof(s->buf) - s->used : n;
+		memcpy(s->buf + s->used, q, k);
+		s->used += k;
+		q += k;
+		n -= k;
+		if (s->used == sizeof(s->buf))
+			sink_flush(s);
+	}
+}
+
+/* Write through fill, flush to disk, rename over the old copy, flush the
+ * directory. */
+static int write_atomic(const char *dir, const char *path, void (*fill)(struct sink *, void *),
+			void *ctx)
 {
 	char tmp[1400];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
+	struct sink *s = malloc(sizeof(*s));
+	if (!s)
 		return -1;
-	const uint8_t *parts[3] = { a, b, c };
-	size_t lens[3] = { alen, blen, clen };
-	for (int i = 0; i < 3; i++) {
-		size_t done = 0;
-		while (done < lens[i]) {
-			ssize_t n = write(fd, parts[i] + done, lens[i] - done);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				goto fail;
-			}
-			done += (size_t)n;
-		}
+	s->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (s->fd < 0) {
+		free(s);
+		return -1;
 	}
-	if (fsync(fd) < 0)
-		goto fail;
-	if (close(fd) < 0) {
-		fd = -1;
+	s->err = 0;
+	s->used = 0;
+	s->sum = FNV_INIT;
+	fill(s, ctx);
+	sink_flush(s);
+	if (s->err) {
+		errno = s->err;
 		goto fail;
 	}
-	fd = -1;
+	if (fsync(s->fd) < 0)
+		goto fail;
+	int fd = s->fd;
+	s->fd = -1;
+	if (close(fd) < 0)
+		goto fail;
 	if (rename(tmp, path) < 0)
 		goto fail;
+	free(s);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		fsync(dfd);
@@ -115,41 +158,47 @@ static int write_atomic(const char *dir, const char *path, const void *a, size_t
 	return 0;
 fail:;
 	int e = errno;
-	if (fd >= 0)
-		close(fd);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
 	unlink(tmp);
 	errno = e;
 	return -1;
 }
 
-int snapshot_save(const char *dir, const char *name, const struct zone *z)
+/* The header, then the zone as one whole block (zone_flatten), which it
+ * gives twice: first to sum it, then to write it. */
+static void fill_zone(struct sink *s, void *ctx)
 {
-	char path[1300];
+	const struct zone *z = ctx;
+	struct sink sum = { .fd = -1, .sum = FNV_INIT };
+	size_t len = zone_flatten(z, sink_put, &sum);
 	uint8_t h[HDR];
-	path_for(path, sizeof(path), dir, name, ".zone");
 	memcpy(h, MAGIC, 4);
 	put32x(h + 4, FORMAT);
 	/* The block's layout is this build's: its sizes guard against
 	 * reading a copy written by a different build. */
 	put32x(h + 8, (uint32_t)sizeof(struct zone));
 	put32x(h + 12, (uint32_t)((sizeof(struct zone_node) << 16) | sizeof(struct zone_rrset)));
-	/* The pointers are this process's: write them as NULL, so that the
-	 * same zone always gives the same file. */
-	struct zone head = *z;
-	head.nodes = NULL;
-	head.rrsets = NULL;
-	head.nsec3 = NULL;
-	head.aux = NULL;
-	head.hash = NULL;
-	head.data = NULL;
-	size_t hs = sizeof(head);
-	const uint8_t *rest = (const uint8_t *)z + hs;
-	put64(h + 16, (uint64_t)z->bytes);
-	put64(h + 24, fnv(fnv(FNV_INIT, (const uint8_t *)&head, hs), rest, z->bytes - hs));
+	put64(h + 16, (uint64_t)len);
+	put64(h + 24, sum.sum);
 	put64(h + 32, 0);
-	if (write_atomic(dir, path, h, HDR, &head, hs, rest, z->bytes - hs) < 0)
+	sink_put(s, h, HDR);
+	zone_flatten(z, sink_put, s);
+}
+
+int snapshot_save(const char *dir, const char *name, const struct zone *z)
+{
+	char path[1300];
+	path_for(path, sizeof(path), dir, name, ".zone");
+	if (write_atomic(dir, path, fill_zone, (void *)(uintptr_t)z) < 0)
 		return -1;
 	return snapshot_checked(dir, name, time(NULL));
+}
+
+static void fill_checked(struct sink *s, void *ctx)
+{
+	sink_put(s, ctx, 16);
 }
 
 int snapshot_checked(const char *dir, const char *name, time_t when)
@@ -159,7 +208,7 @@ int snapshot_checked(const char *dir, const char *name, time_t when)
 	path_for(path, sizeof(path), dir, name, ".checked");
 	put64(b, (uint64_t)when);
 	put64(b + 8, fnv(FNV_INIT, b, 8));
-	return write_atomic(dir, path, b, sizeof(b), NULL, 0, NULL, 0);
+	return write_atomic(dir, path, fill_checked, b);
 }
 
 int snapshot_load(const char *dir, const char *name, struct zone **out, time_t *checked,

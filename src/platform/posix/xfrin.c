@@ -16,6 +16,7 @@
 
 #include "../../core/rrtype.h"
 #include "../../core/serial.h"
+#include "../../core/zonepatch.h"
 #include "log.h"
 #include "snapshot.h"
 #include "workers.h"
@@ -222,7 +223,9 @@ static void xfr_finished(struct xfrin *x)
 		schedule(x);
 		return;
 	}
-	if (zb_finish(x->zb, &z) < 0) {
+	/* Differences change the served version, sharing what they leave. */
+	int built = cur && xp->incremental ? zb_finish_ixfr(x->zb, cur, &z) : zb_finish(x->zb, &z);
+	if (built < 0) {
 		if (!ixfr_fallback(x, x->zb->err))
 			op_failed(x, "transfer", x->zb->err);
 		return;
@@ -248,8 +251,9 @@ static void xfr_finished(struct xfrin *x)
 	const char *how = xp->incremental ? "IXFR" : x->ixfr ? "AXFR (the IXFR answer was the whole zone)" : "AXFR";
 	struct zone *old = catalog_publish(x->cz, z);
 	log_msg(LOG_NOTICE_,
-		"zone %s: loaded serial %lu from %s by %s: %lu records, %zu bytes, %llu ms",
+		"zone %s: loaded serial %lu from %s by %s: %lu records, %zu bytes%s, %llu ms",
 		zname(x), (unsigned long)z->serial, x->peer, how, (unsigned long)z->n_records, z->bytes,
+		z->base ? " of changed RRsets (the rest shared with the previous version)" : "",
 		(unsigned long long)(loop_clock() - x->started));
 	/* Query threads may still read the old version for a moment. */
 	workers_retire(x->srv, old, zone_free_v);
@@ -354,11 +358,8 @@ static void start_transfer(struct xfrin *x, int ixfr)
 	x->xp->max_records = x->srv->cfg->xfr_max_records;
 	size_t n;
 	if (x->ixfr) {
-		/* The differences apply to the version we serve. */
-		if (zb_load(x->zb, cur) < 0) {
-			op_failed(x, "transfer", x->zb->err);
-			return;
-		}
+		/* The builder holds the differences alone; they are applied
+		 * to the version we serve at the end (zonepatch.h). */
 		xfr_set_ixfr(x->xp, cur->serial);
 		n = xfr_make_ixfr_query(x->query + 2, sizeof(x->query) - 2, x->id, cur);
 	} else {

@@ -1,0 +1,27 @@
+/* Applying an IXFR's differences (RFC 1995) to the version served.
+ *
+ * Most differences change what RRsets hold (a new SOA serial, an address,
+ * fresh signatures) and not which names and types exist.  Such a change is
+ * made without copying the zone: the new version shares the old one's
+ * names, nodes, RRsets and indexes and keeps only the RRsets that changed,
+ * so a refresh of a big zone costs memory in proportion to the change,
+ * not to the zone.  Anything else (a name or an RRset appears or goes, the
+ * NSEC3 chain or its parameters change), or patches grown past an eighth
+ * of the zone, is built whole from the old version and the differences,
+ * as before. */
+#ifndef ICBIND_ZONEPATCH_H
+#define ICBIND_ZONEPATCH_H
+
+#include "zone.h"
+#include "zonebuilder.h"
+
+/* b holds the differences alone (op ZB_DEL/ZB_ADD, seq from 1), cur is
+ * the version they apply to.  On 0 *out is the new version and the
+ * builder is empty; -1 (b->err) if the differences do not apply. */
+int zb_finish_ixfr(struct zone_builder *b, const struct zone *cur, struct zone **out);
+
+/* The patch alone: 0 and *out; 1 when a whole build is needed (b is left
+ * sorted, as it was); -1 (b->err) when the differences do not apply. */
+int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out);
+
+#endif
