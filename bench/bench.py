@@ -502,13 +502,17 @@ class Bench:
         if r.returncode != 0:
             raise RuntimeError("knotc %s: %s" % (" ".join(args), r.stdout))
 
-    def change_primary(self):
-        """A new version of the zone on the primary (one TXT at the apex
-        changes, the serial goes up); the primary sends NOTIFY."""
+    def change_primary(self, new_name=False):
+        """A new version of the zone on the primary, the serial up; the
+        primary sends NOTIFY. Either one TXT at the apex changes (what an
+        RRset holds), or a name is added (the zone's shape changes)."""
         self.version += 1
         self.knotc("zone-begin", ZONE)
-        self.knotc("zone-unset", ZONE, "@", "TXT")
-        self.knotc("zone-set", ZONE, "@", "300", "TXT", '"bench-version-%d"' % self.version)
+        if new_name:
+            self.knotc("zone-set", ZONE, "bench-new-%d" % self.version, "300", "A", "192.0.2.7")
+        else:
+            self.knotc("zone-unset", ZONE, "@", "TXT")
+            self.knotc("zone-set", ZONE, "@", "300", "TXT", '"bench-version-%d"' % self.version)
         self.knotc("zone-commit", ZONE)
         return soa_serial(self.ports["primary"], 2.0)
 
@@ -684,7 +688,7 @@ class Bench:
         res["rcode_mismatch_examples"] = sorted(bad.items(), key=lambda kv: -kv[1])[:5]
         return res
 
-    def transfer_peak(self, proc, port):
+    def transfer_peak(self, proc, port, new_name=False):
         """Peak memory while a new version of the loaded zone comes in."""
         steady = proc.mem()
         proc.reset_hwm()
@@ -703,7 +707,7 @@ class Bench:
         th = threading.Thread(target=sampler, daemon=True)
         th.start()
         t0 = time.time()
-        serial = self.change_primary()
+        serial = self.change_primary(new_name)
         t_commit = time.time() - t0
         t = wait_serial(port, serial, 600, proc, 0.01)
         time.sleep(1.0)  # the old version may go after the new one serves
@@ -761,10 +765,11 @@ class Bench:
                 rec["tcp"] = tc
                 if tc.get("error"):
                     self.problem(name, size, "dnsperf (TCP): " + tc["error"][-300:], proc)
-                rec["xfr"] = self.transfer_peak(proc, port)
-                self.current_serial = soa_serial(self.ports["primary"], 2.0)
-                if not rec["xfr"]["served"]:
-                    self.problem(name, size, "did not serve the new version after NOTIFY", proc)
+                for key, new_name in (("xfr", False), ("xfr_name", True)):
+                    rec[key] = self.transfer_peak(proc, port, new_name)
+                    self.current_serial = soa_serial(self.ports["primary"], 2.0)
+                    if not rec[key]["served"]:
+                        self.problem(name, size, "did not serve the new version after NOTIFY", proc)
             if not proc.alive():
                 self.problem(name, size, "exited during the run (code %s)" % proc.p.returncode, proc)
         finally:

@@ -54,6 +54,9 @@ void zb_init(struct zone_builder *b, const uint8_t *apex, size_t max_bytes)
 
 void zb_free(struct zone_builder *b)
 {
+	free(b->seen);
+	b->seen = NULL;
+	b->against = NULL;
 	for (size_t i = 0; i < b->n_chunks; i++)
 		free(b->chunk[i]);
 	free(b->chunk);
@@ -209,6 +212,67 @@ static inline uint32_t rec_seq(const uint8_t *r)
 	return get32(r + 9 + get16(r));
 }
 
+/* The bit of a record of b->against in b->seen. */
+static size_t seen_bit(const struct zone_builder *b, const struct zone_rrset *rs, const uint8_t *rd)
+{
+	const struct zone *z = b->against;
+	size_t off = (rs->rdata & ZONE_PATCHED) ? b->seen_split + (size_t)(rd - z->dbase[1])
+						 : (size_t)(rd - z->dbase[0]);
+	return off / 2; /* a record takes two octets at least */
+}
+
+int zb_seen(const struct zone_builder *b, const struct zone_rrset *rs, const uint8_t *rd)
+{
+	size_t bit = seen_bit(b, rs, rd);
+	return (b->seen[bit >> 3] >> (bit & 7)) & 1;
+}
+
+int zb_against(struct zone_builder *b, const struct zone *cur)
+{
+	const struct zone *base = cur->base ? cur->base : cur;
+	size_t split = base->bytes - (size_t)(base->data - (const uint8_t *)base);
+	size_t patch = cur->base ? cur->bytes - (size_t)(cur->dbase[1] - (const uint8_t *)cur) : 0;
+	b->seen = calloc((split + patch) / 16 + 1, 1);
+	if (!b->seen) {
+		b->err = "out of memory";
+		return -1;
+	}
+	b->against = cur;
+	b->seen_split = split;
+	b->n_seen = 0;
+	return 0;
+}
+
+/* Does b->against hold this record, TTL included?  Then it is marked.
+ * Big RRsets are not searched (their records are kept, and the old ones
+ * deleted): a hostile primary cannot make this quadratic. */
+static int served_as_is(struct zone_builder *b, const uint8_t *key, size_t klen, uint16_t type,
+			uint32_t ttl, const uint8_t *rd, size_t rdlen)
+{
+	const struct zone *z = b->against;
+	uint32_t node;
+	if (!zone_find(z, key, klen, &node))
+		return 0;
+	const struct zone_node *n = &z->nodes[node];
+	for (uint16_t i = 0; i < n->n_rrsets; i++) {
+		if (z->rrsets[n->rrsets + i].type != type)
+			continue;
+		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
+		if (rs->ttl != ttl || rs->count > 64)
+			continue;
+		const uint8_t *x = zone_rdata(z, rs);
+		for (uint16_t k = 0; k < rs->count; k++, x = rdata_next(x)) {
+			if (rdata_len(x) != rdlen || memcmp(x + 2, rd, rdlen) != 0)
+				continue;
+			size_t bit = seen_bit(b, rs, x);
+			b->seen[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+			b->n_seen++;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int zb_end(struct zone_builder *b)
 {
 	uint8_t *r = rec_at(b, b->open);
@@ -222,6 +286,12 @@ int zb_end(struct zone_builder *b)
 	if (rrtype_check(rrtype_get(get16(r + 2 + kl)), r + 2 + REC_FIXED + kl, rdlen) < 0) {
 		b->err = "RDATA does not match its type";
 		goto fail;
+	}
+	if (b->against && b->op == ZB_ADD && b->seq == 0 &&
+	    served_as_is(b, r + 2, kl, get16(r + 2 + kl), get32(r + 4 + kl), r + 2 + REC_FIXED + kl,
+			 rdlen)) {
+		zb_cancel(b); /* kept by the served version */
+		return 0;
 	}
 	if (grow((void **)&b->idx, &b->idx_cap, b->n + 1, sizeof(*b->idx)) < 0) {
 		b->err = "out of memory";

@@ -38,6 +38,13 @@ struct zone_builder {
 	uint8_t op;         /* of the records zb_begin() starts */
 	uint32_t seq;
 	int ignore_old;     /* the answer was a whole zone after all */
+	/* A whole zone (AXFR) of a zone already served (zb_against): a
+	 * record the served version holds as it is, is not kept but marked
+	 * in seen, a bit per two octets of the version's RDATA. */
+	const struct zone *against;
+	uint8_t *seen;
+	size_t seen_split;  /* octets of RDATA in the base, before the patch's */
+	size_t n_seen;      /* records marked (copies included) */
 };
 
 enum { ZB_OLD = 0, ZB_DEL = 1, ZB_ADD = 2 };
@@ -56,6 +63,15 @@ void zb_cancel(struct zone_builder *b);
 
 /* Start from the records of an existing version (for IXFR). */
 int zb_load(struct zone_builder *b, const struct zone *z);
+
+/* The whole zone that comes next (op ZB_ADD, seq 0) is compared with
+ * version cur as it arrives: what cur already holds is only marked, so
+ * that the builder keeps the differences alone (zonepatch.h
+ * zb_finish_axfr).  cur must stay until the builder is finished.  0 or -1
+ * (b->err). */
+int zb_against(struct zone_builder *b, const struct zone *cur);
+/* Was the record at rd (its u16 length) of RRset rs of b->against marked? */
+int zb_seen(const struct zone_builder *b, const struct zone_rrset *rs, const uint8_t *rd);
 
 /* Build the zone; the builder is empty afterwards.  0 or -1 (b->err). */
 int zb_finish(struct zone_builder *b, struct zone **out);

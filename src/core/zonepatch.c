@@ -99,7 +99,9 @@ static int replay(const struct zone *cur, const struct zone_rrset *rs, struct zo
 				}
 				present = 0;
 			} else {
-				rt = r.ttl;
+				/* A whole zone's copies of one RR: the smallest
+				 * TTL (as zonebuilder.c layout_records). */
+				rt = present && r.seq == 0 && rt < r.ttl ? rt : r.ttl;
 				present = 1;
 			}
 		}
@@ -261,4 +263,77 @@ int zb_finish_ixfr(struct zone_builder *b, const struct zone *cur, struct zone *
 		return -1;
 	}
 	return zb_finish(b, out);
+}
+
+/* Add the records of cur whose mark is `marked` to b, as op: 0 or -1. */
+static int add_marked(struct zone_builder *b, const struct zone *cur, int marked, uint8_t op)
+{
+	uint8_t name[NAME_MAXLEN];
+	b->op = op;
+	b->seq = 0;
+	const struct zone *against = b->against;
+	b->against = NULL; /* these are not compared */
+	int rc = 0;
+	for (uint32_t i = 0; i < cur->n_nodes && rc == 0; i++) {
+		const struct zone_node *n = &cur->nodes[i];
+		if (n->n_rrsets == 0 || zone_node_name(cur, i, name) < 0)
+			continue;
+		for (uint16_t r = 0; r < n->n_rrsets && rc == 0; r++) {
+			const struct zone_rrset *rs = zone_rrset_at(cur, n->rrsets + r);
+			const uint8_t *rd = zone_rdata(cur, rs);
+			for (uint16_t k = 0; k < rs->count && rc == 0; k++, rd = rdata_next(rd)) {
+				b->against = against;
+				int seen = zb_seen(b, rs, rd);
+				b->against = NULL;
+				if (seen != marked)
+					continue;
+				if (zb_begin(b, name, rs->type, rs->ttl) < 0 ||
+				    zb_rdata(b, rd + 2, rdata_len(rd)) < 0 || zb_end(b) < 0)
+					rc = -1;
+			}
+		}
+	}
+	b->against = against;
+	b->op = ZB_ADD;
+	return rc;
+}
+
+int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone **out)
+{
+	if (b->against != cur) {
+		b->err = "the version served changed during the transfer";
+		zb_free(b);
+		return -1;
+	}
+	/* Records of cur the transfer did not bring. */
+	size_t gone = 0;
+	for (uint32_t i = 0; i < cur->n_nodes; i++) {
+		const struct zone_node *n = &cur->nodes[i];
+		for (uint16_t r = 0; r < n->n_rrsets; r++) {
+			const struct zone_rrset *rs = zone_rrset_at(cur, n->rrsets + r);
+			const uint8_t *rd = zone_rdata(cur, rs);
+			for (uint16_t k = 0; k < rs->count; k++, rd = rdata_next(rd))
+				gone += !zb_seen(b, rs, rd);
+		}
+	}
+	int rc;
+	if (b->n + gone <= cur->n_records / 8 + 64) {
+		/* A few changes: those records go, the rest is kept, and
+		 * the whole is finished as an IXFR (most likely a patch). */
+		rc = add_marked(b, cur, 0, ZB_DEL);
+		b->ignore_old = 0;
+	} else {
+		/* Many: the zone is built whole from what the transfer
+		 * brought, the records it shared with cur taken back. */
+		rc = add_marked(b, cur, 1, ZB_ADD);
+		b->ignore_old = 1;
+	}
+	free(b->seen);
+	b->seen = NULL;
+	b->against = NULL;
+	if (rc < 0) {
+		zb_free(b);
+		return -1;
+	}
+	return b->ignore_old ? zb_finish(b, out) : zb_finish_ixfr(b, cur, out);
 }

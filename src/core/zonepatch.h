@@ -20,6 +20,13 @@
  * builder is empty; -1 (b->err) if the differences do not apply. */
 int zb_finish_ixfr(struct zone_builder *b, const struct zone *cur, struct zone **out);
 
+/* b holds a whole zone (AXFR, or an IXFR answered with the whole zone)
+ * compared with cur as it came (zb_against): the records cur holds and the
+ * transfer did not bring become deletions, and the rest is finished as an
+ * IXFR, so a new version of a big zone that changes a few RRsets costs
+ * little memory however it arrives.  0 or -1 (b->err). */
+int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone **out);
+
 /* The patch alone: 0 and *out; 1 when a whole build is needed (b is left
  * sorted, as it was); -1 (b->err) when the differences do not apply. */
 int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out);

@@ -495,21 +495,26 @@ def test_ixfr_chain_of_changes(procs, tmp_path):
     assert_same_copies(dd1, dd2, "serial %d after a chain of IXFRs" % new)
 
 
-def test_ixfr_changed_contents_patch_the_zone(procs, tmp_path):
-    """IXFRs that change only what RRsets hold (a TXT, an address, a TTL, a
-    record more in an RRset, the SOA) are applied as a patch over the
-    version served: the log says so, the answers are the new ones, a second
-    such IXFR patches the patched version, and the copy written to disk is
-    the same octets as one built whole by AXFR. A new name then makes a
-    whole build again."""
+@pytest.mark.parametrize("how", ["IXFR", "AXFR"])
+def test_changed_contents_patch_the_zone(procs, tmp_path, how):
+    """Transfers that change only what RRsets hold (a TXT, an address, a
+    TTL, a record more in an RRset, the SOA) are applied as a patch over
+    the version served, whether they come as IXFR differences or as the
+    whole zone (AXFR, compared with the version served as it arrives): the
+    log says so, the answers are the new ones, a second such change
+    patches the patched version, and the copy written to disk is the same
+    octets as one built whole by AXFR. A new name then makes a whole build
+    again."""
     zone = "example.com"
     s0 = 2024010101
     knot = procs.add(Knot({zone: zone_text(zone)}))          # no NOTIFY: sent by hand
-    dd1, dd2 = str(tmp_path / "ixfr"), str(tmp_path / "axfr")
+    dd1, dd2 = str(tmp_path / "patched"), str(tmp_path / "whole")
     os.makedirs(dd1)
     os.makedirs(dd2)
-    icb = procs.icbind("server:\n    data-dir: %s\n" % dd1 + zone_section(zone, prim(knot)), {zone: s0})
-    patched = re.compile(r"loaded serial (\d+) from \S+ by IXFR: \d+ records, \d+ bytes of changed RRsets")
+    icb = procs.icbind("server:\n    data-dir: %s\n" % dd1 +
+                       zone_section(zone, prim(knot), *([] if how == "IXFR" else ["request-ixfr: no"])),
+                       {zone: s0})
+    patched = re.compile(r"loaded serial (\d+) from \S+ by %s: \d+ records, \d+ bytes of changed RRsets" % how)
     steps = [
         ([("www", "300", "TXT", '"patched once"'), ("ns1", "60", "A", "192.0.2.53"),
           ("@", "3600", "MX", "30", "mail3.example.com.")], [("www", "TXT"), ("ns1", "A")], True),
@@ -523,7 +528,7 @@ def test_ixfr_changed_contents_patch_the_zone(procs, tmp_path):
         send_notify(icb.addr, icb.port, zone, source=LOOP, serial=new)
         icb.wait_log("zone %s: loaded serial %d" % (zone, new), 5.0, start=mark)
         log = icb.logtext()[mark:]
-        assert re.search(r"loaded serial %d from \S+ by IXFR:" % new, log), log
+        assert re.search(r"loaded serial %d from \S+ by %s:" % (new, how), log), log
         got = [int(m.group(1)) for m in patched.finditer(log)]
         assert got == ([new] if expect_patch else []), log
     r = query(icb, "www.%s" % zone, "TXT")

@@ -233,7 +233,7 @@ static void random_zone(struct zone_builder *b, int sign)
 /* ---- differences ----------------------------------------------------- */
 
 struct counts {
-	unsigned patched, whole, failed, chained;
+	unsigned patched, whole, failed, chained, axfr_patched, axfr_whole;
 };
 
 /* One IXFR: the SOA from serial to serial + 1 and a few changes chosen
@@ -390,6 +390,34 @@ static struct buf flat(const struct zone *z)
 	return b;
 }
 
+/* ---- a whole zone as it comes by AXFR ----------------------------------- */
+
+/* The records of a version fed to a builder, not in canonical order: half
+ * of them (by a hash of their place), then the rest, then some again
+ * (copies, RFC 2181 5). */
+struct feed {
+	struct zone_builder *b;
+	unsigned pass, i;
+};
+
+static void feed_one(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rd,
+		     size_t len)
+{
+	struct feed *f = ctx;
+	unsigned h = (f->i++ * 2654435761u) >> 28;
+	if ((f->pass == 0 && h % 2 == 0) || (f->pass == 1 && h % 2 == 1) || (f->pass == 2 && h == 5))
+		add(f->b, owner, type, ttl, rd, len);
+}
+
+static void feed_axfr(struct zone_builder *b, const struct zone *z)
+{
+	struct feed f = { b, 0, 0 };
+	for (f.pass = 0; f.pass < 3; f.pass++) {
+		f.i = 0;
+		zone_walk(z, feed_one, &f);
+	}
+}
+
 /* ---- the chains ------------------------------------------------------- */
 
 static void same_version(const struct zone *ref, const struct zone *z)
@@ -417,7 +445,7 @@ static void chain(uint32_t seed, int sign, struct counts *k)
 {
 	rng = seed;
 	struct zone_builder b;
-	struct zone *ref = NULL, *cur = NULL;
+	struct zone *ref = NULL, *cur = NULL, *ax = NULL;
 	zb_init(&b, apex(), 0);
 	random_zone(&b, sign);
 	CHECK_EQ(zb_finish(&b, &ref), 0);
@@ -428,6 +456,9 @@ static void chain(uint32_t seed, int sign, struct counts *k)
 	rng = seed;
 	random_zone(&b, sign);
 	CHECK_EQ(zb_finish(&b, &cur), 0);
+	zb_init(&b, apex(), 0);
+	feed_axfr(&b, ref);
+	CHECK_EQ(zb_finish(&b, &ax), 0);
 	rng = seed * 7u + 1u;
 	for (int step = 0; step < 24 && cur; step++) {
 		n_recs = 0;
@@ -466,16 +497,35 @@ static void chain(uint32_t seed, int sign, struct counts *k)
 			k->whole++;
 		}
 		same_version(nref, ncur);
+		/* The new version as a whole zone, compared with the one
+		 * before it as it comes (AXFR): the same again. */
+		struct zone_builder axb;
+		struct zone *nax = NULL;
+		zb_init(&axb, apex(), 0);
+		CHECK_EQ(zb_against(&axb, ax), 0);
+		feed_axfr(&axb, nref);
+		CHECK(axb.n < nref->n_records); /* what ax holds is not kept */
+		CHECK_EQ(zb_finish_axfr(&axb, ax, &nax), 0);
+		if (nax) {
+			if (nax->base)
+				k->axfr_patched++;
+			else
+				k->axfr_whole++;
+			same_version(nref, nax);
+		}
 		/* The old versions go (as after a grace period): the new one
 		 * still reads its base. */
 		zone_free(ref);
 		zone_free(cur);
+		zone_free(ax);
 		ref = nref;
 		cur = ncur;
+		ax = nax;
 		same_answers(ref, cur);
 	}
 	zone_free(ref);
 	zone_free(cur);
+	zone_free(ax);
 }
 
 void test_patch(void);
@@ -486,13 +536,49 @@ void test_patch(void)
 	cat.zones = &cz;
 	cat.n = 1;
 	CHECK_EQ(catalog_prepare(&cat), 0);
-	struct counts k = { 0, 0, 0, 0 };
+	struct counts k = { 0, 0, 0, 0, 0, 0 };
 	for (uint32_t seed = 1; seed <= 12; seed++)
 		chain(seed, (int)(seed & 1), &k);
-	printf("patch: %u patched (%u over a patch), %u whole, %u refused\n", k.patched, k.chained,
-	       k.whole, k.failed);
+	printf("patch: %u patched (%u over a patch), %u whole, %u refused; by AXFR %u patched, %u whole\n",
+	       k.patched, k.chained, k.whole, k.failed, k.axfr_patched, k.axfr_whole);
 	/* Every road was taken. */
 	CHECK(k.patched > 20 && k.chained > 10 && k.whole > 10 && k.failed > 2);
+	CHECK(k.axfr_patched > 20 && k.axfr_whole > 10);
+
+	/* A whole zone unlike the one served (most records new): built
+	 * whole from what came, the shared records taken back from cur. */
+	for (uint32_t seed = 1; seed <= 4; seed++) {
+		struct zone_builder b;
+		struct zone *a = NULL, *z = NULL, *got = NULL;
+		rng = seed;
+		zb_init(&b, apex(), 0);
+		random_zone(&b, (int)(seed & 1));
+		CHECK_EQ(zb_finish(&b, &a), 0);
+		rng = seed + 50;
+		zb_init(&b, apex(), 0);
+		random_zone(&b, (int)(seed & 1));
+		CHECK_EQ(zb_finish(&b, &z), 0);
+		if (!a || !z)
+			continue;
+		zb_init(&b, apex(), 0);
+		CHECK_EQ(zb_against(&b, a), 0);
+		feed_axfr(&b, z);
+		CHECK(b.n_seen > 0); /* the SOA's owner and NS, at least */
+		CHECK_EQ(zb_finish_axfr(&b, a, &got), 0);
+		CHECK(got && got->base == NULL);
+		if (got)
+			same_version(z, got);
+		/* And one that is not for the version it was compared with. */
+		zb_init(&b, apex(), 0);
+		CHECK_EQ(zb_against(&b, a), 0);
+		feed_axfr(&b, z);
+		struct zone *none = NULL;
+		CHECK_EQ(zb_finish_axfr(&b, z, &none), -1);
+		CHECK(none == NULL && b.seen == NULL);
+		zone_free(a);
+		zone_free(z);
+		zone_free(got);
+	}
 
 	/* A patch changes nothing but what it must: one TXT of a big zone. */
 	{

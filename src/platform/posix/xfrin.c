@@ -224,7 +224,9 @@ static void xfr_finished(struct xfrin *x)
 		return;
 	}
 	/* Differences change the served version, sharing what they leave. */
-	int built = cur && xp->incremental ? zb_finish_ixfr(x->zb, cur, &z) : zb_finish(x->zb, &z);
+	int built = cur && xp->incremental ? zb_finish_ixfr(x->zb, cur, &z)
+		    : x->zb->against ? zb_finish_axfr(x->zb, cur, &z)
+				     : zb_finish(x->zb, &z);
 	if (built < 0) {
 		if (!ixfr_fallback(x, x->zb->err))
 			op_failed(x, "transfer", x->zb->err);
@@ -349,6 +351,12 @@ static void start_transfer(struct xfrin *x, int ixfr)
 		return;
 	}
 	zb_init(x->zb, x->cz->apex, 0);
+	/* A whole zone that comes for a zone served is kept as its
+	 * differences from the version served (zonepatch.h). */
+	if (cur && zb_against(x->zb, cur) < 0) {
+		op_failed(x, "transfer", x->zb->err);
+		return;
+	}
 	if (open_socket(x, SOCK_STREAM, xfr_io, EPOLLOUT) < 0) {
 		op_failed(x, "transfer", strerror(errno));
 		return;
