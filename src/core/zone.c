@@ -246,7 +246,8 @@ size_t zone_flatten(const struct zone *z, zone_out_fn out, void *ctx)
 	size_t dlen = 0;
 	for (uint32_t i = 0; i < z->n_nodes; i++)
 		dlen += node_octets(z, i);
-	struct zone head = *z;
+	struct zone head;
+	memcpy(&head, z, sizeof(head)); /* padding too: the same zone, the same octets */
 	head.nodes = NULL;
 	head.rrsets = NULL;
 	head.nsec3 = NULL;

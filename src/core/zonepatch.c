@@ -196,7 +196,7 @@ int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out
 		goto done;
 	}
 	struct zone *z = (struct zone *)(void *)blk;
-	*z = *cur;
+	memcpy(z, cur, sizeof(*z)); /* padding too: a flattened copy is the same octets */
 	uint8_t *pbits = blk + hdr;
 	uint32_t *pidx = (uint32_t *)(void *)(blk + hdr + bits);
 	struct zone_rrset *prs = (struct zone_rrset *)(void *)(blk + hdr + bits + isz);
