@@ -9,22 +9,29 @@
  *            the captures of tests/data), 4 example. (ID 0x2222, the
  *            dnspython TSIG transfer), 5 tsig.example (ID 0x1234, Knot's
  *            TSIG transfer)
- *   octet 1  bit 0: IXFR over the zone's captured version (zb_load,
- *            xfr_set_ixfr; the first 120 records of the big captures); bit 1: strip-dnssec; bit 2: TSIG (the zone's
- *            key and request MAC: dnspython's "multi" for 4, Knot's for
- *            5, xfr-key without a request MAC otherwise); bits 3-4: chunk
- *            sizes 1-7, 1-64, 1-3000 octets, or one octet at a time
+ *   octet 1  bit 0: IXFR over the zone's captured version (xfr_set_ixfr;
+ *            the first 120 records of the big captures); bit 1:
+ *            strip-dnssec; bit 2: TSIG (the zone's key and request MAC:
+ *            dnspython's "multi" for 4, Knot's for 5, xfr-key without a
+ *            request MAC otherwise); bits 3-4: chunk sizes 1-7, 1-64,
+ *            1-3000 octets, or one octet at a time; bit 5: an AXFR for a
+ *            zone served, the captured version
  *   octet 2  the seed of the chunk sizes
  *
  * The stream is parsed twice: in chunks, every chunk fed even after
- * XFR_DONE (more data then is an error, as in one piece), and in one
- * piece.  Both must give the same outcome, the same record counts and,
- * when done, the same zone (a hash over zone_walk()).  A finished zone is
- * walked, every owner found again with zone_find(), the block copied and
- * taken back with zone_adopt() (as a snapshot is read), and a few queries
- * are answered from it through query_process() with the response checks
- * of fuzz_common.h.  ASan/LSan catch the rest. */
+ * XFR_DONE (more data then is an error, as in one piece), the way the
+ * server does it (a zone served: the builder keeps only the differences
+ * from it, zb_against, and finishes with zb_finish_ixfr or
+ * zb_finish_axfr, a patch when it can); and in one piece, the served
+ * version's records loaded first and the zone built whole.  Both must
+ * give the same outcome, the same record counts and, when done, the same
+ * zone (a hash over zone_walk()).  A finished zone is walked, every owner
+ * found again with zone_find(), flattened and taken back with
+ * zone_adopt() (as a snapshot is written and read), and a few queries are
+ * answered from it through query_process() with the response checks of
+ * fuzz_common.h.  ASan/LSan catch the rest. */
 #include "fuzz_common.h"
+#include "core/zonepatch.h"
 
 #define N_ZONES 6
 
@@ -137,12 +144,17 @@ static void parse(int zi, int flags, int chunked, int seed, const uint8_t *s, si
 	int use_tsig = flags & 4;
 	memset(o, 0, sizeof(*o));
 	name_from_text(zones[zi].apex, apex);
+	/* The server's way (chunked) keeps differences from the version
+	 * served; the other loads that version whole. */
+	const struct zone *cur = (flags & 0x21) ? base[zi] : NULL;
 	zb_init(&zb, apex, 0);
 	xfr_init(&p, apex, zones[zi].id, &zb, (flags & 2) != 0);
-	if (flags & 1) {
-		FUZZ_CHECK(zb_load(&zb, base[zi]) == 0, "zb_load: %s", zb.err);
+	if (cur && chunked)
+		FUZZ_CHECK(zb_against(&zb, cur) == 0, "zb_against: %s", zb.err);
+	if (cur && !chunked)
+		FUZZ_CHECK(zb_load(&zb, cur) == 0, "zb_load: %s", zb.err);
+	if (flags & 1)
 		xfr_set_ixfr(&p, base[zi]->serial);
-	}
 	if (use_tsig) {
 		tsig_stream_init(&ts, &fuzz_keys[zones[zi].key], req_mac[zi], req_mac_len[zi]);
 		xfr_set_tsig(&p, &ts, now_of[zi]);
@@ -172,7 +184,14 @@ static void parse(int zi, int flags, int chunked, int seed, const uint8_t *s, si
 	FUZZ_CHECK(rc == XFR_FAIL || rc == XFR_DONE, "xfr_end gave %d", rc);
 	FUZZ_CHECK(rc != XFR_FAIL || p.err[0], "failed without a reason");
 	if (rc == XFR_DONE && !p.uptodate) {
-		if (zb_finish(&zb, &o->z) < 0) {
+		if (!chunked && cur && !p.incremental && !zb.ignore_old) {
+			/* An AXFR for a zone served replaces it whole. */
+			zb.ignore_old = 1;
+		}
+		int built = !chunked || !cur ? zb_finish(&zb, &o->z)
+			    : p.incremental  ? zb_finish_ixfr(&zb, cur, &o->z)
+					     : zb_finish_axfr(&zb, cur, &o->z);
+		if (built < 0) {
 			o->finish_failed = 1;
 			o->z = NULL;
 			FUZZ_CHECK(zb.err != NULL, "zb_finish failed without a reason");
@@ -283,12 +302,30 @@ static void ask(const struct zone *z, const struct walk *w)
 	}
 }
 
-/* A copy of the block, taken back as snapshot.c does. */
+/* A flattened copy of the version, taken back as snapshot.c does. */
+struct flat {
+	uint8_t *p;
+	size_t n;
+};
+
+static void flat_put(void *ctx, const void *p, size_t n)
+{
+	struct flat *f = ctx;
+	if (f->p && n)
+		memcpy(f->p + f->n, p, n);
+	f->n += n;
+}
+
 static void adopt(const struct zone *z, const struct walk *w)
 {
-	struct zone *c = malloc(z->bytes);
-	memcpy(c, z, z->bytes);
-	FUZZ_CHECK(zone_adopt(c, z->bytes) == 0, "zone_adopt refused a zone we built");
+	struct flat f = { NULL, 0 };
+	size_t len = zone_flatten(z, flat_put, &f);
+	FUZZ_CHECK(len == f.n, "zone_flatten: %zu octets said, %zu given", len, f.n);
+	f.p = malloc(len);
+	f.n = 0;
+	zone_flatten(z, flat_put, &f);
+	struct zone *c = (struct zone *)(void *)f.p;
+	FUZZ_CHECK(zone_adopt(c, len) == 0, "zone_adopt refused a zone we built");
 	struct walk w2;
 	walk_zone(c, &w2);
 	FUZZ_CHECK(w2.hash == w->hash && w2.n == w->n, "adopted copy differs");

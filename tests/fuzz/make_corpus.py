@@ -385,6 +385,19 @@ def make_xfr_corpus():
                                         frame(answer_messages(0x1234, "example.com.", "IXFR", two, 100))))
     w.put("example-ixfr-uptodate", xfr_seed(0, 1, 13, frame(answer_messages(
         0x1234, "example.com.", "IXFR", [soa_serial(base)], 10))))
+    # AXFR of a zone served (bit 5): the same version, new contents of
+    # one RRset, a new name.
+    body = rrs[1:-1]
+    w.put("example-axfr-served-same", xfr_seed(0, 0x20 | (1 << 3), 19, example))
+    www_a = [r for r in body if r.name.to_text() == "www.example.com." and r.rdtype == dns.rdatatype.A]
+    content = [soa_serial(base + 1)] + [r for r in body if r not in www_a] + \
+        [rr("www.example.com. 3600 A 192.0.2.99"), soa_serial(base + 1)]
+    w.put("example-axfr-served-contents", xfr_seed(0, 0x20 | (2 << 3), 20, frame(answer_messages(
+        0x1234, "example.com.", "AXFR", content, 20))))
+    named = [soa_serial(base + 1)] + body + [rr("brand-new.example.com. 300 A 192.0.2.7"),
+                                             soa_serial(base + 1)]
+    w.put("example-axfr-served-new-name", xfr_seed(0, 0x20 | (1 << 3), 21, frame(answer_messages(
+        0x1234, "example.com.", "AXFR", named, 20))))
     broken = [soa_serial(base + 2), soa_serial(base - 1), soa_serial(base + 2), soa_serial(base + 2)]
     w.put("example-ixfr-broken-chain", xfr_seed(0, 1, 14, frame(answer_messages(
         0x1234, "example.com.", "IXFR", broken, 10))))
