@@ -57,6 +57,7 @@ void zb_free(struct zone_builder *b)
 	free(b->seen);
 	b->seen = NULL;
 	b->against = NULL;
+	b->compare = 0;
 	for (size_t i = 0; i < b->n_chunks; i++)
 		free(b->chunk[i]);
 	free(b->chunk);
@@ -238,6 +239,7 @@ int zb_against(struct zone_builder *b, const struct zone *cur)
 		return -1;
 	}
 	b->against = cur;
+	b->compare = 1;
 	b->seen_split = split;
 	b->n_seen = 0;
 	return 0;
@@ -287,7 +289,7 @@ int zb_end(struct zone_builder *b)
 		b->err = "RDATA does not match its type";
 		goto fail;
 	}
-	if (b->against && b->op == ZB_ADD && b->seq == 0 &&
+	if (b->compare && b->op == ZB_ADD && b->seq == 0 &&
 	    served_as_is(b, r + 2, kl, get16(r + 2 + kl), get32(r + 4 + kl), r + 2 + REC_FIXED + kl,
 			 rdlen)) {
 		zb_cancel(b); /* kept by the served version */

@@ -42,6 +42,7 @@ struct zone_builder {
 	 * record the served version holds as it is, is not kept but marked
 	 * in seen, a bit per two octets of the version's RDATA. */
 	const struct zone *against;
+	int compare;        /* records added now are compared (zb_against) */
 	uint8_t *seen;
 	size_t seen_split;  /* octets of RDATA in the base, before the patch's */
 	size_t n_seen;      /* records marked (copies included) */

@@ -265,37 +265,35 @@ int zb_finish_ixfr(struct zone_builder *b, const struct zone *cur, struct zone *
 	return zb_finish(b, out);
 }
 
-/* Add the records of cur whose mark is `marked` to b, as op: 0 or -1. */
-static int add_marked(struct zone_builder *b, const struct zone *cur, int marked, uint8_t op)
+/* The records of cur whose mark is `marked`: added to b as op, or only
+ * counted when op is ZB_OLD.  The count, or -1 (b->err). */
+static long each_marked(struct zone_builder *b, const struct zone *cur, int marked, uint8_t op)
 {
 	uint8_t name[NAME_MAXLEN];
+	long n = 0;
 	b->op = op;
 	b->seq = 0;
-	const struct zone *against = b->against;
-	b->against = NULL; /* these are not compared */
-	int rc = 0;
-	for (uint32_t i = 0; i < cur->n_nodes && rc == 0; i++) {
-		const struct zone_node *n = &cur->nodes[i];
-		if (n->n_rrsets == 0 || zone_node_name(cur, i, name) < 0)
+	b->compare = 0; /* these come from cur: nothing to compare */
+	for (uint32_t i = 0; i < cur->n_nodes; i++) {
+		const struct zone_node *nd = &cur->nodes[i];
+		if (nd->n_rrsets == 0 || zone_node_name(cur, i, name) < 0)
 			continue;
-		for (uint16_t r = 0; r < n->n_rrsets && rc == 0; r++) {
-			const struct zone_rrset *rs = zone_rrset_at(cur, n->rrsets + r);
+		for (uint16_t r = 0; r < nd->n_rrsets; r++) {
+			const struct zone_rrset *rs = zone_rrset_at(cur, nd->rrsets + r);
 			const uint8_t *rd = zone_rdata(cur, rs);
-			for (uint16_t k = 0; k < rs->count && rc == 0; k++, rd = rdata_next(rd)) {
-				b->against = against;
-				int seen = zb_seen(b, rs, rd);
-				b->against = NULL;
-				if (seen != marked)
+			for (uint16_t k = 0; k < rs->count; k++, rd = rdata_next(rd)) {
+				if (zb_seen(b, rs, rd) != marked)
 					continue;
-				if (zb_begin(b, name, rs->type, rs->ttl) < 0 ||
-				    zb_rdata(b, rd + 2, rdata_len(rd)) < 0 || zb_end(b) < 0)
-					rc = -1;
+				n++;
+				if (op != ZB_OLD &&
+				    (zb_begin(b, name, rs->type, rs->ttl) < 0 ||
+				     zb_rdata(b, rd + 2, rdata_len(rd)) < 0 || zb_end(b) < 0))
+					return -1;
 			}
 		}
 	}
-	b->against = against;
 	b->op = ZB_ADD;
-	return rc;
+	return n;
 }
 
 int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone **out)
@@ -306,26 +304,16 @@ int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone *
 		return -1;
 	}
 	/* Records of cur the transfer did not bring. */
-	size_t gone = 0;
-	for (uint32_t i = 0; i < cur->n_nodes; i++) {
-		const struct zone_node *n = &cur->nodes[i];
-		for (uint16_t r = 0; r < n->n_rrsets; r++) {
-			const struct zone_rrset *rs = zone_rrset_at(cur, n->rrsets + r);
-			const uint8_t *rd = zone_rdata(cur, rs);
-			for (uint16_t k = 0; k < rs->count; k++, rd = rdata_next(rd))
-				gone += !zb_seen(b, rs, rd);
-		}
-	}
-	int rc;
-	if (b->n + gone <= cur->n_records / 8 + 64) {
+	long gone = each_marked(b, cur, 0, ZB_OLD), rc;
+	if (b->n + (size_t)gone <= cur->n_records / 8 + 64) {
 		/* A few changes: those records go, the rest is kept, and
 		 * the whole is finished as an IXFR (most likely a patch). */
-		rc = add_marked(b, cur, 0, ZB_DEL);
+		rc = each_marked(b, cur, 0, ZB_DEL);
 		b->ignore_old = 0;
 	} else {
 		/* Many: the zone is built whole from what the transfer
 		 * brought, the records it shared with cur taken back. */
-		rc = add_marked(b, cur, 1, ZB_ADD);
+		rc = each_marked(b, cur, 1, ZB_ADD);
 		b->ignore_old = 1;
 	}
 	free(b->seen);
@@ -336,4 +324,14 @@ int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone *
 		return -1;
 	}
 	return b->ignore_old ? zb_finish(b, out) : zb_finish_ixfr(b, cur, out);
+}
+
+int zb_finish_served(struct zone_builder *b, const struct zone *cur, int incremental,
+		     struct zone **out)
+{
+	if (cur && incremental)
+		return zb_finish_ixfr(b, cur, out);
+	if (cur && b->against)
+		return zb_finish_axfr(b, cur, out);
+	return zb_finish(b, out);
 }

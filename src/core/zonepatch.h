@@ -27,6 +27,12 @@ int zb_finish_ixfr(struct zone_builder *b, const struct zone *cur, struct zone *
  * little memory however it arrives.  0 or -1 (b->err). */
 int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone **out);
 
+/* The end of a transfer, as the server does it: the differences of an
+ * IXFR (incremental) or a whole zone compared with cur (zb_against)
+ * applied to cur, else (no zone served) a whole build. */
+int zb_finish_served(struct zone_builder *b, const struct zone *cur, int incremental,
+		     struct zone **out);
+
 /* The patch alone: 0 and *out; 1 when a whole build is needed (b is left
  * sorted, as it was); -1 (b->err) when the differences do not apply. */
 int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out);

@@ -21,8 +21,8 @@
  * The stream is parsed twice: in chunks, every chunk fed even after
  * XFR_DONE (more data then is an error, as in one piece), the way the
  * server does it (a zone served: the builder keeps only the differences
- * from it, zb_against, and finishes with zb_finish_ixfr or
- * zb_finish_axfr, a patch when it can); and in one piece, the served
+ * from it, zb_against, and finishes with zb_finish_served, a patch
+ * when it can); and in one piece, the served
  * version's records loaded first and the zone built whole.  Both must
  * give the same outcome, the same record counts and, when done, the same
  * zone (a hash over zone_walk()).  A finished zone is walked, every owner
@@ -188,9 +188,8 @@ static void parse(int zi, int flags, int chunked, int seed, const uint8_t *s, si
 			/* An AXFR for a zone served replaces it whole. */
 			zb.ignore_old = 1;
 		}
-		int built = !chunked || !cur ? zb_finish(&zb, &o->z)
-			    : p.incremental  ? zb_finish_ixfr(&zb, cur, &o->z)
-					     : zb_finish_axfr(&zb, cur, &o->z);
+		int built = chunked ? zb_finish_served(&zb, cur, p.incremental, &o->z)
+				    : zb_finish(&zb, &o->z);
 		if (built < 0) {
 			o->finish_failed = 1;
 			o->z = NULL;

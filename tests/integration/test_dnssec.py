@@ -1647,6 +1647,29 @@ def ixfr_cases(z, info):
     return out
 
 
+def notify_and_wait(env):
+    """After a change on the primary: its new serials (each must differ
+    from the one served before), the zones' info read again, NOTIFY to
+    every secondary, and each of them serving the new serial."""
+    prim = env.primary
+    serials = {z: soa_serial(prim.addr, prim.port, z) for z in PARENTS}
+    assert all(serials[z] != env.serials[z] for z in PARENTS), (serials, env.serials)
+    env.serials.update(serials)
+    for z in PARENTS:
+        env.info[z] = ZoneInfo(z, axfr(prim.addr, prim.port, z))
+        for srv in (env.icbind, env.strip, env.knot, env.nsd):
+            send_notify(srv.addr, srv.port, z, source=LOOP)
+    for z, serial in serials.items():
+        env.knot.wait_serial(z, serial, timeout=20)
+        env.nsd.wait_serial(z, serial, timeout=20)
+        for icb in (env.icbind, env.strip):
+            try:
+                wait_serial(icb.addr, icb.port, z, serial, 20, proc=icb.proc)
+            except AssertionError as e:
+                raise AssertionError("%s\n--- %s log ---\n%s" % (e, icb.name, icb.logtext()[-3000:]))
+    return serials
+
+
 def test_after_ixfr(env):
     """The primary changes each zone (a name added, one removed, new empty
     non-terminals, an RRset changed, a wildcard gains a type, a new unsigned
@@ -1663,20 +1686,7 @@ def test_after_ixfr(env):
             ("*.wild." + z, "3600", "MX", "10", "mail." + z),
             ("ins6." + z, "3600", "NS", "ns.example.org."),
         ], unset_records=[("zzzz." + z, "A"), ("hinfo." + z, "HINFO"), ("www." + z, "TXT")])
-    serials = {z: soa_serial(prim.addr, prim.port, z) for z in PARENTS}
-    assert all(serials[z] != env.serials[z] for z in PARENTS), (serials, env.serials)
-    for z in PARENTS:
-        env.info[z] = ZoneInfo(z, axfr(prim.addr, prim.port, z))
-        for srv in (env.icbind, env.strip, env.knot, env.nsd):
-            send_notify(srv.addr, srv.port, z, source=LOOP)
-    for z, serial in serials.items():
-        env.knot.wait_serial(z, serial, timeout=20)
-        env.nsd.wait_serial(z, serial, timeout=20)
-        for icb in (env.icbind, env.strip):
-            try:
-                wait_serial(icb.addr, icb.port, z, serial, 20, proc=icb.proc)
-            except AssertionError as e:
-                raise AssertionError("%s\n--- %s log ---\n%s" % (e, icb.name, icb.logtext()[-3000:]))
+    serials = notify_and_wait(env)
     problems = []
     log = env.icbind.logtext()
     for z in PARENTS:
@@ -1712,18 +1722,9 @@ def test_after_content_ixfr(env):
         prim.zone_change(z, set_records=[("www." + z, "3600", "A", "192.0.2.180"),
                                          ("www." + z, "3600", "TXT", "patched by IXFR")],
                          unset_records=[("www." + z, "A"), ("www." + z, "TXT")])
-    serials = {z: soa_serial(prim.addr, prim.port, z) for z in PARENTS}
     instances = (("ICBIND", env.icbind), ("the stripping ICBIND", env.strip))
     marks = {name: len(icb.logtext()) for name, icb in instances}
-    for z in PARENTS:
-        env.info[z] = ZoneInfo(z, axfr(prim.addr, prim.port, z))
-        for srv in (env.icbind, env.strip, env.knot, env.nsd):
-            send_notify(srv.addr, srv.port, z, source=LOOP)
-    for z, serial in serials.items():
-        env.knot.wait_serial(z, serial, timeout=20)
-        env.nsd.wait_serial(z, serial, timeout=20)
-        for icb in (env.icbind, env.strip):
-            wait_serial(icb.addr, icb.port, z, serial, 20, proc=icb.proc)
+    serials = notify_and_wait(env)
     problems = []
     for name, icb in instances:
         log = icb.logtext()[marks[name]:]

@@ -436,16 +436,23 @@ def test_ixfr_after_change_same_bytes_as_axfr(procs, tmp_path):
     assert_same_copies(dd1, dd2, "serial %d" % new)
 
 
+def knot_and_two_dirs(procs, tmp_path, zone):
+    """A Knot primary of zone (NOTIFY is sent by hand) and two data-dirs:
+    one for an ICBIND that follows the changes, one for an ICBIND that
+    builds the last version whole, to compare their copies."""
+    knot = procs.add(Knot({zone: zone_text(zone)}))
+    dd1, dd2 = str(tmp_path / "changes"), str(tmp_path / "whole")
+    os.makedirs(dd1)
+    os.makedirs(dd2)
+    return knot, dd1, dd2
+
+
 def test_ixfr_chain_of_changes(procs, tmp_path):
     """Three changes at once in one IXFR (additions, deletions of a whole
     RRset, of one record of an RRset and of a whole name, a TTL change),
     then two more one by one; the copy equals one built by AXFR."""
-    zone = "example.com"
-    s0 = 2024010101
-    knot = procs.add(Knot({zone: zone_text(zone)}))          # no NOTIFY: sent by hand
-    dd1, dd2 = str(tmp_path / "ixfr"), str(tmp_path / "axfr")
-    os.makedirs(dd1)
-    os.makedirs(dd2)
+    zone, s0 = "example.com", 2024010101
+    knot, dd1, dd2 = knot_and_two_dirs(procs, tmp_path, zone)
     icb = procs.icbind("server:\n    data-dir: %s\n" % dd1 + zone_section(zone, prim(knot)), {zone: s0})
     mark, kmark = len(icb.logtext()), len(knot.logtext())
     knot.zone_change(zone, set_records=[("chain-a", "300", "A", "192.0.2.31"),
@@ -505,12 +512,8 @@ def test_changed_contents_patch_the_zone(procs, tmp_path, how):
     patches the patched version, and the copy written to disk is the same
     octets as one built whole by AXFR. A new name then makes a whole build
     again."""
-    zone = "example.com"
-    s0 = 2024010101
-    knot = procs.add(Knot({zone: zone_text(zone)}))          # no NOTIFY: sent by hand
-    dd1, dd2 = str(tmp_path / "patched"), str(tmp_path / "whole")
-    os.makedirs(dd1)
-    os.makedirs(dd2)
+    zone, s0 = "example.com", 2024010101
+    knot, dd1, dd2 = knot_and_two_dirs(procs, tmp_path, zone)
     icb = procs.icbind("server:\n    data-dir: %s\n" % dd1 +
                        zone_section(zone, prim(knot), *([] if how == "IXFR" else ["request-ixfr: no"])),
                        {zone: s0})
@@ -551,12 +554,8 @@ def test_changed_contents_patch_the_zone(procs, tmp_path, how):
 def test_ixfr_patched_copy_compared_before_a_whole_build(procs, tmp_path):
     """The copy of a patched version (before any whole build) is the same
     octets as an AXFR-built one, and a restart serves it."""
-    zone = "example.com"
-    s0 = 2024010101
-    knot = procs.add(Knot({zone: zone_text(zone)}))
-    dd1, dd2 = str(tmp_path / "ixfr"), str(tmp_path / "axfr")
-    os.makedirs(dd1)
-    os.makedirs(dd2)
+    zone, s0 = "example.com", 2024010101
+    knot, dd1, dd2 = knot_and_two_dirs(procs, tmp_path, zone)
     conf = "server:\n    data-dir: %s\n" % dd1 + zone_section(zone, prim(knot))
     icb = procs.icbind(conf, {zone: s0})
     mark = len(icb.logtext())

@@ -75,11 +75,10 @@ static void path_for(char *out, size_t len, const char *dir, const char *name, c
 	snprintf(out, len, "%s/%s%s", dir, safe, ext);
 }
 
-/* Octets on their way to a file, summed as they go (fd -1: only summed). */
+/* Octets on their way to a file, written in blocks. */
 struct sink {
 	int fd;
 	int err;            /* errno of a failed write, or 0 */
-	uint64_t sum;
 	size_t used;
 	uint8_t buf[16384];
 };
@@ -101,9 +100,6 @@ static void sink_put(void *ctx, const void *p, size_t n)
 {
 	struct sink *s = ctx;
 	if (n == 0)
-		return;
-	s->sum = fnv(s->sum, p, n);
-	if (s->fd < 0)
 		return;
 	const uint8_t *q = p;
 	while (n && !s->err) {
@@ -134,7 +130,6 @@ static int write_atomic(const char *dir, const char *path, void (*fill)(struct s
 	}
 	s->err = 0;
 	s->used = 0;
-	s->sum = FNV_INIT;
 	fill(s, ctx);
 	sink_flush(s);
 	if (s->err) {
@@ -166,13 +161,19 @@ fail:;
 	return -1;
 }
 
+static void sum_put(void *ctx, const void *p, size_t n)
+{
+	uint64_t *sum = ctx;
+	*sum = fnv(*sum, p, n);
+}
+
 /* The header, then the zone as one whole block (zone_flatten), which it
  * gives twice: first to sum it, then to write it. */
 static void fill_zone(struct sink *s, void *ctx)
 {
 	const struct zone *z = ctx;
-	struct sink sum = { .fd = -1, .sum = FNV_INIT };
-	size_t len = zone_flatten(z, sink_put, &sum);
+	uint64_t sum = FNV_INIT;
+	size_t len = zone_flatten(z, sum_put, &sum);
 	uint8_t h[HDR];
 	memcpy(h, MAGIC, 4);
 	put32x(h + 4, FORMAT);
@@ -181,7 +182,7 @@ static void fill_zone(struct sink *s, void *ctx)
 	put32x(h + 8, (uint32_t)sizeof(struct zone));
 	put32x(h + 12, (uint32_t)((sizeof(struct zone_node) << 16) | sizeof(struct zone_rrset)));
 	put64(h + 16, (uint64_t)len);
-	put64(h + 24, sum.sum);
+	put64(h + 24, sum);
 	put64(h + 32, 0);
 	sink_put(s, h, HDR);
 	zone_flatten(z, sink_put, s);

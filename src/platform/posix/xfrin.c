@@ -224,10 +224,7 @@ static void xfr_finished(struct xfrin *x)
 		return;
 	}
 	/* Differences change the served version, sharing what they leave. */
-	int built = cur && xp->incremental ? zb_finish_ixfr(x->zb, cur, &z)
-		    : x->zb->against ? zb_finish_axfr(x->zb, cur, &z)
-				     : zb_finish(x->zb, &z);
-	if (built < 0) {
+	if (zb_finish_served(x->zb, cur, xp->incremental, &z) < 0) {
 		if (!ixfr_fallback(x, x->zb->err))
 			op_failed(x, "transfer", x->zb->err);
 		return;
