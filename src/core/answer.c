@@ -38,10 +38,9 @@ static const struct zone_rrset *rrsig_of(const struct zone *z, uint32_t node, ui
 {
 	const struct zone_node *n = &z->nodes[node];
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
-		if (z->rrsets[n->rrsets + i].type != T_RRSIG)
-			continue;
-		/* The covered type is the same in a patch's copy. */
 		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
+		if (rs->type != T_RRSIG)
+			continue;
 		const uint8_t *rd = zone_rdata(z, rs);
 		if (rdata_len(rd) >= 2 && get16(rd + 2) == type)
 			return rs;
@@ -300,9 +299,9 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 	/* Usually one RRset; RRSIGs are one per covered type. */
 	int found = 0;
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
-		if (z->rrsets[n->rrsets + i].type != qtype)
-			continue;
 		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
+		if (rs->type != qtype)
+			continue;
 		add(a, SEC_ANSWER, owner, node, rs, 0);
 		additional(a, rs);
 		found = 1;

@@ -10,11 +10,28 @@
 void zone_free(struct zone *z)
 {
 	/* One block each (zb_finish, zone_patch); a patched version holds a
-	 * reference to its base. */
-	while (z && --z->refs == 0) {
-		struct zone *base = z->base;
-		free(z);
-		z = base;
+	 * reference to its base and to the reshaped version whose nodes it
+	 * reads (which holds none but its base's): two levels at most. */
+	if (!z || --z->refs)
+		return;
+	struct zone *base = z->base, *shape = z->shape;
+	free(z);
+	zone_free(shape);
+	zone_free(base);
+}
+
+void zone_hash_fill(const struct zone *z, uint32_t *hash)
+{
+	uint32_t slots = z->hash_size;
+	for (uint32_t i = 0; i < slots; i++)
+		hash[i] = ZONE_NONE;
+	for (uint32_t n = 0; slots && n < z->n_nodes; n++) {
+		size_t kl;
+		const uint8_t *k = zone_key(z, n, &kl);
+		uint32_t h = zone_key_hash(k, kl) & (slots - 1);
+		while (hash[h] != ZONE_NONE)
+			h = (h + 1) & (slots - 1);
+		hash[h] = n;
 	}
 }
 
@@ -53,7 +70,10 @@ int zone_adopt(struct zone *z, size_t len)
 	if (dlen > ~ZONE_PATCHED) /* RDATA offsets have 31 bits */
 		return -1;
 	z->base = NULL;
+	z->shape = NULL;
 	z->refs = 1;
+	z->rrset_slots = z->n_rrsets;
+	z->keys_len = 0;
 	z->n_patch = 0;
 	z->patch_bits = NULL;
 	z->patch_idx = NULL;
@@ -106,14 +126,6 @@ int zone_adopt(struct zone *z, size_t len)
 	return records == z->n_records && zone_rrset(z, 0, 6 /* SOA */) ? 0 : -1;
 }
 
-static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-	int c = memcmp(a, b, al < bl ? al : bl);
-	if (c)
-		return c;
-	return al < bl ? -1 : al > bl;
-}
-
 /* Binary search of nodes [lo, n_nodes) for the key a || b (b may be
  * empty): 1 and the node, or 0 and its predecessor (lo - 1 at least, 0 if
  * lo is 0). */
@@ -127,7 +139,7 @@ static int search(const struct zone *z, uint32_t lo, const uint8_t *a, size_t al
 		const uint8_t *mk = zone_key(z, mid, &ml);
 		int c = memcmp(mk, a, ml < al ? ml : al);
 		if (!c)
-			c = ml < al ? -1 : key_cmp(mk + al, ml - al, b, bl);
+			c = ml < al ? -1 : zone_octets_cmp(mk + al, ml - al, b, bl);
 		if (c == 0) {
 			*idx = mid;
 			return 1;
@@ -193,10 +205,11 @@ uint32_t zone_encloser(const struct zone *z, const uint8_t *key, size_t klen, ui
 const struct zone_rrset *zone_rrset(const struct zone *z, uint32_t node, uint16_t type)
 {
 	const struct zone_node *n = &z->nodes[node];
-	const struct zone_rrset *rs = z->rrsets + n->rrsets;
-	for (uint16_t i = 0; i < n->n_rrsets; i++)
-		if (rs[i].type == type) /* a patch never changes a type */
-			return zone_rrset_at(z, n->rrsets + i);
+	for (uint16_t i = 0; i < n->n_rrsets; i++) {
+		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
+		if (rs->type == type)
+			return rs;
+	}
 	return NULL;
 }
 
@@ -255,7 +268,10 @@ size_t zone_flatten(const struct zone *z, zone_out_fn out, void *ctx)
 	head.hash = NULL;
 	head.data = NULL;
 	head.base = NULL;
+	head.shape = NULL;
 	head.refs = 0;
+	head.rrset_slots = z->n_rrsets;
+	head.keys_len = 0;
 	head.n_patch = 0;
 	head.patch_bits = NULL;
 	head.patch_idx = NULL;

@@ -3,13 +3,15 @@
  * Nodes are kept in canonical order (RFC 4034 6.1) by their lookup key
  * (name.h), empty non-terminals included, so that a binary search gives an
  * exact match or the predecessor, and from the predecessor the closest
- * encloser; the same order later gives NSEC predecessors.  A zone is built
- * once by zone_builder, never changed, and replaced whole. */
+ * encloser; the same order later gives NSEC predecessors.  A version is
+ * built once (zonebuilder.h, or zonepatch.h from the one before it), never
+ * changed, and replaced by the next. */
 #ifndef ICBIND_ZONE_H
 #define ICBIND_ZONE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "limits.h"
 #include "name.h"
@@ -72,20 +74,29 @@ struct zone {
 	uint32_t hash_size;
 	const uint32_t *hash;
 	const uint8_t *data;
-	/* A version made from another by an IXFR whose differences change
-	 * only RRsets' contents (zonepatch.h) shares base's names, nodes,
-	 * RRsets and indexes above and holds just the RRsets that changed:
-	 * patch_idx lists their indexes in base (ascending), patch_rrsets
-	 * their contents, patch_bits has a bit per RRset of base for the
-	 * query path's quick test.  A whole version has base NULL. */
+	/* A version made from another by an IXFR (zonepatch.h) shares a
+	 * whole version, its base: base's RRset array and octets, and unless
+	 * names came or went, base's nodes and indexes too.  It holds just
+	 * the RRsets that changed: patch_idx lists their indexes (ascending),
+	 * patch_rrsets their contents, patch_bits has a bit per RRset index
+	 * for the query path's quick test.  RRsets of a node whose set of
+	 * types changed, and of a new node, get indexes past base's
+	 * (rrset_slots counts them all), always in the patch.  When names
+	 * came or went the version has its own nodes, hash and NSEC index
+	 * (made by "reshaping"): shape is the version that owns the ones it
+	 * reads, if not itself or base.  A whole version has base NULL. */
 	struct zone *base;
+	struct zone *shape;
 	uint32_t refs;      /* versions that need this block, itself included */
+	uint32_t rrset_slots; /* RRset indexes in use (n_rrsets: live RRsets) */
 	uint32_t n_patch;
+	uint32_t keys_len;  /* the own octets start with keys of new nodes */
 	const uint8_t *patch_bits;
 	const uint32_t *patch_idx;
 	const struct zone_rrset *patch_rrsets;
-	/* Where RDATA offsets point: bit 31 clear, data; set, the patch's
-	 * own octets.  Two entries so that reading one takes no branch. */
+	/* Where key and RDATA offsets point: bit 31 clear, base's data;
+	 * set, this version's own octets.  Two entries so that reading one
+	 * takes no branch. */
 	const uint8_t *dbase[2];
 };
 
@@ -121,6 +132,10 @@ static inline uint32_t zone_hash_slots(uint32_t n)
 	return s;
 }
 
+/* Fills the hash index (hash_size slots) of z's nodes: each node at its
+ * key's slot or the next free one. */
+void zone_hash_fill(const struct zone *z, uint32_t *hash);
+
 /* Octets of the aux array. */
 static inline size_t zone_aux_count(const struct zone *z)
 {
@@ -128,7 +143,8 @@ static inline size_t zone_aux_count(const struct zone *z)
 }
 
 /* Gives the version up; a whole version shared by patched ones goes with
- * the last of them.  Versions are made and freed by one thread only. */
+ * the last of them (and a reshaped one with the last version reading its
+ * nodes).  Versions are made and freed by one thread only. */
 void zone_free(struct zone *z);
 
 /* A zone version is one block of z->bytes octets that holds no pointer
@@ -139,7 +155,8 @@ int zone_adopt(struct zone *z, size_t len);
 
 static inline const uint8_t *zone_key(const struct zone *z, uint32_t node, size_t *len)
 {
-	const uint8_t *p = z->data + z->nodes[node].key;
+	uint32_t k = z->nodes[node].key;
+	const uint8_t *p = z->dbase[k >> 31] + (k & ~ZONE_PATCHED);
 	*len = (size_t)((p[0] << 8) | p[1]);
 	return p + 2;
 }
@@ -168,6 +185,16 @@ static inline const struct zone_rrset *zone_rrset_at(const struct zone *z, uint3
 	if (z->patch_bits && ((z->patch_bits[i >> 3] >> (i & 7)) & 1))
 		return zone_patched(z, i);
 	return &z->rrsets[i];
+}
+
+/* The order of keys and of RDATA: octet by octet, then the shorter
+ * first. */
+static inline int zone_octets_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+	if (c)
+		return c;
+	return al < bl ? -1 : al > bl;
 }
 
 /* The first RDATA of an RRset and the next one: a pointer to its u16

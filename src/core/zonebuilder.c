@@ -257,10 +257,8 @@ static int served_as_is(struct zone_builder *b, const uint8_t *key, size_t klen,
 		return 0;
 	const struct zone_node *n = &z->nodes[node];
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
-		if (z->rrsets[n->rrsets + i].type != type)
-			continue;
 		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
-		if (rs->ttl != ttl || rs->count > 64)
+		if (rs->type != type || rs->ttl != ttl || rs->count > 64)
 			continue;
 		const uint8_t *x = zone_rdata(z, rs);
 		for (uint16_t k = 0; k < rs->count; k++, x = rdata_next(x)) {
@@ -801,20 +799,10 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	z->dbase[0] = z->dbase[1] = data;
 	z->refs = 1;
 	z->n_nodes = (uint32_t)l.n_nodes;
-	/* The hash index: every node at its key's slot or the next free. */
 	z->hash_size = hslots;
 	z->hash = hash;
-	for (uint32_t i = 0; i < hslots; i++)
-		hash[i] = ZONE_NONE;
-	for (uint32_t n = 0; hslots && n < z->n_nodes; n++) {
-		size_t kl;
-		const uint8_t *k = zone_key(z, n, &kl);
-		uint32_t h = zone_key_hash(k, kl) & (hslots - 1);
-		while (hash[h] != ZONE_NONE)
-			h = (h + 1) & (hslots - 1);
-		hash[h] = n;
-	}
-	z->n_rrsets = (uint32_t)l.n_rrsets;
+	zone_hash_fill(z, hash);
+	z->n_rrsets = z->rrset_slots = (uint32_t)l.n_rrsets;
 	z->bytes = total;
 	for (size_t i = 0; i < l.n_rrsets; i++)
 		z->n_records += rrsets[i].count;

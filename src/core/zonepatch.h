@@ -5,10 +5,13 @@
  * made without copying the zone: the new version shares the old one's
  * names, nodes, RRsets and indexes and keeps only the RRsets that changed,
  * so a refresh of a big zone costs memory in proportion to the change,
- * not to the zone.  Anything else (a name or an RRset appears or goes, the
- * NSEC3 chain or its parameters change), or patches grown past an eighth
- * of the zone, is built whole from the old version and the differences,
- * as before. */
+ * not to the zone.  When names or RRsets come or go, the new version is
+ * "reshaped": it has its own nodes, hash index and NSEC index (node
+ * numbers all move), made in one pass over the old ones, and shares the
+ * names, RRsets and RDATA it kept (most of a zone's octets).  A zone with
+ * NSEC3 (its hashes and chain are worked out per build), or patches grown
+ * past an eighth of the zone, is built whole from the old version and the
+ * differences. */
 #ifndef ICBIND_ZONEPATCH_H
 #define ICBIND_ZONEPATCH_H
 

@@ -25,7 +25,8 @@
  * when it can); and in one piece, the served
  * version's records loaded first and the zone built whole.  Both must
  * give the same outcome, the same record counts and, when done, the same
- * zone (a hash over zone_walk()).  A finished zone is walked, every owner
+ * zone (a hash over zone_walk(), and the same octets flattened).  A
+ * finished zone is walked, every owner
  * found again with zone_find(), flattened and taken back with
  * zone_adopt() (as a snapshot is written and read), and a few queries are
  * answered from it through query_process() with the response checks of
@@ -315,7 +316,7 @@ static void flat_put(void *ctx, const void *p, size_t n)
 	f->n += n;
 }
 
-static void adopt(const struct zone *z, const struct walk *w)
+static struct flat flat_of(const struct zone *z)
 {
 	struct flat f = { NULL, 0 };
 	size_t len = zone_flatten(z, flat_put, &f);
@@ -323,6 +324,13 @@ static void adopt(const struct zone *z, const struct walk *w)
 	f.p = malloc(len);
 	f.n = 0;
 	zone_flatten(z, flat_put, &f);
+	return f;
+}
+
+static void adopt(const struct zone *z, const struct walk *w)
+{
+	struct flat f = flat_of(z);
+	size_t len = f.n;
 	struct zone *c = (struct zone *)(void *)f.p;
 	FUZZ_CHECK(zone_adopt(c, len) == 0, "zone_adopt refused a zone we built");
 	struct walk w2;
@@ -373,6 +381,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(wa.hash == wb.hash && wa.n == wb.n,
 			   "chunked and whole give different zones (%lu/%lu records)", wa.n, wb.n);
 		FUZZ_CHECK(a.z->serial == b.z->serial, "serials differ");
+		/* A patched or reshaped version is the same zone, octet for
+		 * octet, once flattened. */
+		struct flat fa = flat_of(a.z), fb = flat_of(b.z);
+		FUZZ_CHECK(fa.n == fb.n && memcmp(fa.p, fb.p, fa.n) == 0,
+			   "the server's version and the whole build flatten differently");
+		free(fa.p);
+		free(fb.p);
 		adopt(a.z, &wa);
 		ask(a.z, &wa);
 		zone_free(a.z);

@@ -1674,8 +1674,11 @@ def test_after_ixfr(env):
     """The primary changes each zone (a name added, one removed, new empty
     non-terminals, an RRset changed, a wildcard gains a type, a new unsigned
     delegation) and re-signs; a NOTIFY brings the secondaries up to date,
-    ICBIND by IXFR. Then the whole differential and the validation again,
-    with the cases of the change, and fresh resolvers (no cache)."""
+    ICBIND by IXFR: the NSEC zone (and every zone of the stripping
+    instance) as a reshaped version over the names and RDATA it served,
+    the NSEC3 zones (whose hashes are worked out per build) whole. Then the
+    whole differential and the validation again, with the cases of the
+    change, and fresh resolvers (no cache)."""
     prim = env.primary
     for z in PARENTS:
         prim.zone_change(z, set_records=[
@@ -1695,6 +1698,12 @@ def test_after_ixfr(env):
                    and "IXFR" in l for l in log.splitlines()):
             problems.append("ICBIND did not log loading serial %d of %s by IXFR:\n%s"
                             % (serials[z], zn, "\n".join(l for l in log.splitlines() if zn in l)[-2000:]))
+    reshaped = r"zone %s\.?: loaded serial %d from \S+ by IXFR: \d+ records, \d+ bytes of new nodes"
+    for name, icb, zones in (("ICBIND", env.icbind, ("nsec.example.",)), ("the stripping ICBIND", env.strip, PARENTS)):
+        for z in PARENTS:
+            got = re.search(reshaped % (re.escape(z.rstrip(".")), serials[z]), icb.logtext()) is not None
+            if got != (z in zones):
+                problems.append("%s: %s %s by a reshaped version" % (name, z, "not built" if not got else "built"))
     cases = all_cases(env.info) + variants([c for z in PARENTS for c in ixfr_cases(z, env.info[z])])
     summary, report = run_differential(env, cases, " after IXFR")
     problems += report

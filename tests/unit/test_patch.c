@@ -233,14 +233,63 @@ static void random_zone(struct zone_builder *b, int sign)
 /* ---- differences ----------------------------------------------------- */
 
 struct counts {
-	unsigned patched, whole, failed, chained, axfr_patched, axfr_whole;
+	unsigned patched, whole, failed, chained, axfr_patched, axfr_whole, reshaped;
 };
+
+/* A name that was not there, or an RRset of a type its owner had not:
+ * beside others, under empty non-terminals, at one, a delegation with
+ * glue, a DNAME, a wildcard, a new type at an existing name. */
+static void new_name(struct zone_builder *b)
+{
+	uint8_t rd[128], o[NAME_MAXLEN], t[NAME_MAXLEN];
+	char s[64];
+	unsigned n = rnd(50);
+	size_t l;
+	switch (rnd(7)) {
+	case 0:
+		snprintf(s, sizeof(s), "x.y%u.deep.example.com", n);
+		break;
+	case 1: /* h4.example.com and the like are empty non-terminals */
+		snprintf(s, sizeof(s), "h%u.example.com", 5 * (n % 4) + 4);
+		break;
+	case 2:
+		snprintf(s, sizeof(s), "d%u.example.com", n);
+		name_from_text(s, o);
+		snprintf(s, sizeof(s), "ns.d%u.example.com", n);
+		name_from_text(s, t);
+		add(b, o, T_NS, 3600, t, name_len(t));
+		l = make_rdata(T_A, NULL, 0, rd);
+		add(b, t, T_A, 3600, rd, l);
+		return;
+	case 3:
+		snprintf(s, sizeof(s), "dn%u.example.com", n);
+		name_from_text(s, o);
+		name_from_text("example.net", t);
+		add(b, o, T_DNAME, 300, t, name_len(t));
+		return;
+	case 4:
+		snprintf(s, sizeof(s), "*.new%u.example.com", n);
+		break;
+	case 5: /* a type the name may not have had */
+		snprintf(s, sizeof(s), "h%u.example.com", n % 12);
+		name_from_text(s, o);
+		l = make_rdata(T_TXT, NULL, 0, rd);
+		add(b, o, T_TXT, 60, rd, l);
+		return;
+	default:
+		snprintf(s, sizeof(s), "new%u.example.com", n);
+		break;
+	}
+	name_from_text(s, o);
+	l = make_rdata(T_A, NULL, 0, rd);
+	add(b, o, T_A, 60, rd, l);
+}
 
 /* One IXFR: the SOA from serial to serial + 1 and a few changes chosen
  * from the records of the version they apply to (recs). */
 static void random_diff(struct zone_builder *b, uint32_t serial, int seqs)
 {
-	uint8_t rd[128], o[NAME_MAXLEN];
+	uint8_t rd[128];
 	uint32_t minimum = 0;
 	for (size_t i = 0; i < n_recs; i++)
 		if (recs[i].type == T_SOA)
@@ -267,7 +316,14 @@ static void random_diff(struct zone_builder *b, uint32_t serial, int seqs)
 						add(b, r->owner, r->type, r->ttl, rd, l);
 				}
 				break;
-			case 1: /* a record added, none deleted */
+			case 1: /* a record added, none deleted; or the whole
+				 * name goes (its node: a reshaped version) */
+				if (rnd(2) == 0 && name_len(r->owner) != name_len(apex()))
+					for (size_t q = 0; q < n_recs; q++)
+						if (recs[q].type != T_SOA &&
+						    name_equal(recs[q].owner, r->owner))
+							add(b, recs[q].owner, recs[q].type, recs[q].ttl,
+							    recs[q].rd, recs[q].len);
 				break;
 			default:
 				add(b, r->owner, r->type, r->ttl, r->rd, r->len);
@@ -283,14 +339,9 @@ static void random_diff(struct zone_builder *b, uint32_t serial, int seqs)
 			case 0: /* the same record, another TTL */
 				add(b, r->owner, r->type, r->ttl + 1 + rnd(100), r->rd, r->len);
 				break;
-			case 1: /* a new name (a new node: a whole build) */
-				if (rnd(3) == 0) {
-					char t[64];
-					snprintf(t, sizeof(t), "new%u.example.com", rnd(50));
-					name_from_text(t, o);
-					size_t l = make_rdata(T_A, NULL, 0, rd);
-					add(b, o, T_A, 60, rd, l);
-				}
+			case 1: /* a new name (a new node: a reshaped version) */
+				if (rnd(3) != 2)
+					new_name(b);
 				break;
 			default: { /* new contents */
 				size_t l = make_rdata(r->type, r->rd, r->len, rd);
@@ -490,6 +541,14 @@ static void chain(uint32_t seed, int sign, struct counts *k)
 			k->patched++;
 			if (cur->base)
 				k->chained++;
+			if (ncur->nodes != ncur->base->nodes) {
+				k->reshaped++;
+				/* Names and RDATA stay shared: less than a
+				 * whole version (its own copy of the nodes and
+				 * indexes, the new RRsets). */
+				if (!cur->base)
+					CHECK(ncur->bytes < nref->bytes);
+			}
 			/* The base is kept for the new version and cur. */
 			CHECK(ncur->base->refs >= 2);
 			CHECK(ncur->n_patch <= ncur->base->n_rrsets / 8 + 16);
@@ -536,13 +595,14 @@ void test_patch(void)
 	cat.zones = &cz;
 	cat.n = 1;
 	CHECK_EQ(catalog_prepare(&cat), 0);
-	struct counts k = { 0, 0, 0, 0, 0, 0 };
+	struct counts k = { 0, 0, 0, 0, 0, 0, 0 };
 	for (uint32_t seed = 1; seed <= 12; seed++)
 		chain(seed, (int)(seed & 1), &k);
-	printf("patch: %u patched (%u over a patch), %u whole, %u refused; by AXFR %u patched, %u whole\n",
-	       k.patched, k.chained, k.whole, k.failed, k.axfr_patched, k.axfr_whole);
+	printf("patch: %u patched (%u over a patch, %u with other names), %u whole, %u refused; "
+	       "by AXFR %u patched, %u whole\n",
+	       k.patched, k.chained, k.reshaped, k.whole, k.failed, k.axfr_patched, k.axfr_whole);
 	/* Every road was taken. */
-	CHECK(k.patched > 20 && k.chained > 10 && k.whole > 10 && k.failed > 2);
+	CHECK(k.patched > 20 && k.chained > 10 && k.whole > 10 && k.failed > 2 && k.reshaped > 20);
 	CHECK(k.axfr_patched > 20 && k.axfr_whole > 10);
 
 	/* A whole zone unlike the one served (most records new): built
