@@ -7,17 +7,41 @@
 #include "rrtype.h"
 #include "wire.h"
 
-void zone_free(struct zone *z)
+void (*zone_unused)(void *p, size_t len);
+
+/* One version fewer reads whole version w's nodes and indexes. */
+static void nodes_done(struct zone *w)
 {
-	/* One block each (zb_finish, zone_patch); a patched version holds a
-	 * reference to its base and to the reshaped version whose nodes it
-	 * reads (which holds none but its base's): two levels at most. */
+	if (--w->node_refs || w->refs == 1 || !zone_unused)
+		return; /* still read, or the whole block goes now */
+	/* The block: header, nodes, RRsets, then the NSEC3 chain, NSEC or
+	 * NSEC3 index and hash index; the RRsets and the octets stay. */
+	uint8_t *n = (uint8_t *)(uintptr_t)w->nodes;
+	uint8_t *idx = (uint8_t *)(uintptr_t)(w->rrsets + w->n_rrsets);
+	zone_unused(n, (size_t)w->n_nodes * sizeof(struct zone_node));
+	zone_unused(idx, (size_t)(w->data - idx));
+}
+
+/* One user fewer of z's block.  A patched version holds a reference to
+ * its base and to the reshaped version whose nodes it reads (which holds
+ * none but its base's): two levels at most. */
+static void release(struct zone *z)
+{
 	if (!z || --z->refs)
 		return;
 	struct zone *base = z->base, *shape = z->shape;
+	if (base && !shape && z->nodes == base->nodes)
+		nodes_done(base);
 	free(z);
-	zone_free(shape);
-	zone_free(base);
+	release(shape);
+	release(base);
+}
+
+void zone_free(struct zone *z)
+{
+	if (z && !z->base)
+		nodes_done(z); /* its own reading of its nodes ends */
+	release(z);
 }
 
 void zone_hash_fill(const struct zone *z, uint32_t *hash)
@@ -72,6 +96,7 @@ int zone_adopt(struct zone *z, size_t len)
 	z->base = NULL;
 	z->shape = NULL;
 	z->refs = 1;
+	z->node_refs = 1;
 	z->rrset_slots = z->n_rrsets;
 	z->keys_len = 0;
 	z->n_patch = 0;
@@ -270,6 +295,7 @@ size_t zone_flatten(const struct zone *z, zone_out_fn out, void *ctx)
 	head.base = NULL;
 	head.shape = NULL;
 	head.refs = 0;
+	head.node_refs = 0;
 	head.rrset_slots = z->n_rrsets;
 	head.keys_len = 0;
 	head.n_patch = 0;

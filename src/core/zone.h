@@ -88,6 +88,7 @@ struct zone {
 	struct zone *base;
 	struct zone *shape;
 	uint32_t refs;      /* versions that need this block, itself included */
+	uint32_t node_refs; /* a whole version: versions that read its nodes */
 	uint32_t rrset_slots; /* RRset indexes in use (n_rrsets: live RRsets) */
 	uint32_t n_patch;
 	uint32_t keys_len;  /* the own octets start with keys of new nodes */
@@ -146,6 +147,13 @@ static inline size_t zone_aux_count(const struct zone *z)
  * the last of them (and a reshaped one with the last version reading its
  * nodes).  Versions are made and freed by one thread only. */
 void zone_free(struct zone *z);
+
+/* Called, if set, with each part of a whole version's block that nothing
+ * reads any more while the block stays (its nodes and name indexes, once
+ * reshaped versions replaced it and every version reading them is given
+ * up): the platform may give those pages back to the system.  The block
+ * is freed whole later as usual. */
+extern void (*zone_unused)(void *p, size_t len);
 
 /* A zone version is one block of z->bytes octets that holds no pointer
  * except the ones below: it can be written out as it is.  zone_adopt()

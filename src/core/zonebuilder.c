@@ -798,6 +798,7 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	z->data = data;
 	z->dbase[0] = z->dbase[1] = data;
 	z->refs = 1;
+	z->node_refs = 1;
 	z->n_nodes = (uint32_t)l.n_nodes;
 	z->hash_size = hslots;
 	z->hash = hash;

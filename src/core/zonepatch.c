@@ -459,6 +459,7 @@ static int reshape(struct zone_builder *b, const struct zone *cur, const struct 
 	z->base = base;
 	z->shape = NULL;
 	z->refs = 1;
+	z->node_refs = 0;
 	z->nodes = nodes;
 	z->n_nodes = s.n_nodes;
 	z->n_rrsets = s.n_rrsets;
@@ -615,6 +616,7 @@ int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out
 	z->base = base;
 	z->shape = shape;
 	z->refs = 1;
+	z->node_refs = 0;
 	z->n_patch = (uint32_t)n_all;
 	z->patch_bits = pbits;
 	z->patch_idx = pidx;
@@ -655,6 +657,8 @@ int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out
 	base->refs++;
 	if (shape)
 		shape->refs++;
+	else
+		base->node_refs++; /* it reads base's nodes */
 	*out = z;
 	rc = 0;
 	zb_free(b);
@@ -738,6 +742,15 @@ int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone *
 		return -1;
 	}
 	return b->ignore_old ? zb_finish(b, out) : zb_finish_ixfr(b, cur, out);
+}
+
+const char *zone_patch_note(const struct zone *z)
+{
+	if (!z->base)
+		return "";
+	if (z->shape || z->nodes == z->base->nodes) /* the nodes are not its own */
+		return " of changed RRsets (the rest shared with the previous version)";
+	return " of new nodes and changed RRsets (names and RDATA shared with the previous version)";
 }
 
 int zb_finish_served(struct zone_builder *b, const struct zone *cur, int incremental,

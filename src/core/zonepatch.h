@@ -36,6 +36,10 @@ int zb_finish_axfr(struct zone_builder *b, const struct zone *cur, struct zone *
 int zb_finish_served(struct zone_builder *b, const struct zone *cur, int incremental,
 		     struct zone **out);
 
+/* What the octets of version z (z->bytes) are, for the log: "" for a
+ * whole version, else what it shares with the one before it. */
+const char *zone_patch_note(const struct zone *z);
+
 /* The patch alone: 0 and *out; 1 when a whole build is needed (b is left
  * sorted, as it was); -1 (b->err) when the differences do not apply. */
 int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out);

@@ -8,7 +8,9 @@
 #   (src/platform/lwip/) on Debian's liblwip, attached to the TAP device;
 #   it transfers the zone from Knot over lwIP's TCP, and dig queries it
 #   over lwIP's UDP and TCP; then the zone changes on Knot, whose NOTIFY
-#   reaches ICBIND through lwIP, and the new serial is served.
+#   reaches ICBIND through lwIP, and the new serial is served; with
+#   DNSSEC stripped, a further change (a name more) is kept as a reshaped
+#   version over the served one (the refresh compared with it as it came).
 #
 # Every DNS packet to and from ICBIND goes through lwIP: the namespace has
 # no other way to 198.18.53.2 than the TAP device.  The addresses are of
@@ -258,6 +260,24 @@ check "SOA as Knot's" same_as_knot "$zone" SOA
 check "esp A as Knot's" same_as_knot "esp.$zone" A
 check "with DO: no RRSIG" bash -c "! ip netns exec $ns dig +time=2 +tries=1 @$lwip_ip +dnssec esp.$zone A | grep -q RRSIG"
 check "DNSKEY gone: NODATA" bash -c "ip netns exec $ns dig +time=2 +tries=1 @$lwip_ip $zone DNSKEY | grep -q 'status: NOERROR' && [ -z \"\$(ip netns exec $ns dig +time=2 +tries=1 @$lwip_ip +noall +answer $zone DNSKEY)\" ]"
+# A refresh (Knot keeps no journal: the whole zone again, every signature
+# new) is compared with the served version as it comes; stripped of its
+# DNSSEC records, a name more is all that differs: a reshaped version over
+# the names and RDATA already held.
+old=$(answer dig_icb "$zone" SOA | awk '{print $7}')
+write_zone 2016031403 "new     A     192.0.2.99
+newer   A     192.0.2.98"
+in_ns knotc -c "$tmp/knot.conf" zone-reload "$zone" >/dev/null
+got=
+for _ in $(seq 1 100); do
+	got=$(answer dig_icb "$zone" SOA | awk '{print $7}')
+	[ "$got" = 2016031403 ] && break
+	sleep 0.1
+done
+check "refresh: serial 2016031403 served (was $old)" test "$got" = 2016031403
+check "refresh: the new name" same_as_knot "newer.$zone" A
+check "refresh: kept as a reshaped version over the served one" \
+	grep -q "loaded serial 2016031403 from .* bytes of new nodes and changed RRsets" "$tmp/icbind.log"
 stop_icbind
 grep -E 'stopped' "$tmp/icbind.log"
 

@@ -27,6 +27,11 @@
  * built) + the deepest stack (the query path and the transfer path never
  * nest on the device's one event loop) + one 1232-octet message buffer.
  *
+ * A refresh of that zone (the whole zone again, as a primary without a
+ * journal sends it, one address changed or one name added) is compared
+ * with the served version as it arrives, as the port does it: its working
+ * memory, beside the served zone, must stay below the first transfer's.
+ *
  * And it proves that the transfer path's memory does not grow with the
  * transfer: a generated transfer of 1 MiB (more than the ESP8266's whole
  * RAM), almost all of it DNSSEC records and records of class CH that are
@@ -50,6 +55,7 @@
 #include "core/xfr.h"
 #include "core/zone.h"
 #include "core/zonebuilder.h"
+#include "core/zonepatch.h"
 #include "platform/lwip/icb_lwip.h"
 
 #define BUDGET_TARGET 16384u /* issue 7: 16 KiB, code excluded; a failed check */
@@ -277,9 +283,11 @@ static int feed(struct xfr_parser *p, const uint8_t *d, size_t n, size_t *ph)
 }
 
 /* Everything from the parser's allocation to zb_finish, as the device's
- * transfer does it; the caller measures around it. */
+ * transfer does it (a refresh compared with the served version, against,
+ * unless NULL); the caller measures around it. */
 __attribute__((noinline)) static void transfer(const struct source *src, const uint8_t *apex,
-					       int strip, size_t max_bytes, struct xfr_run *r)
+					       int strip, size_t max_bytes, const struct zone *against,
+					       struct xfr_run *r)
 {
 	struct zone_builder *zb = malloc(sizeof(*zb));
 	struct xfr_parser *p = malloc(sizeof(*p));
@@ -292,6 +300,8 @@ __attribute__((noinline)) static void transfer(const struct source *src, const u
 		return;
 	}
 	zb_init(zb, apex, max_bytes);
+	if (against && zb_against(zb, against) < 0)
+		zb->err = NULL;
 	xfr_init(p, apex, 0x1234, zb, strip);
 	int rc = XFR_MORE;
 	if (src->buf) {
@@ -313,7 +323,7 @@ __attribute__((noinline)) static void transfer(const struct source *src, const u
 	 * does it: zb_finish() needs the most memory. */
 	xfr_free(p);
 	free(p);
-	if (rc == XFR_DONE && zb_finish(zb, &r->z) < 0) {
+	if (rc == XFR_DONE && zb_finish_served(zb, against, 0, &r->z) < 0) {
 		snprintf(r->err, sizeof(r->err), "%s", zb->err);
 		rc = XFR_FAIL;
 	}
@@ -323,14 +333,14 @@ __attribute__((noinline)) static void transfer(const struct source *src, const u
 }
 
 static void measure_transfer(const struct source *src, const uint8_t *apex, int strip,
-			     size_t max_bytes, struct xfr_run *r)
+			     size_t max_bytes, const struct zone *against, struct xfr_run *r)
 {
 	memset(r, 0, sizeof(*r));
 	size_t base = heap_mark();
 	uint32_t sp = sp_now();
 	stack_paint();
 	uint32_t t0 = ccount();
-	transfer(src, apex, strip, max_bytes, r);
+	transfer(src, apex, strip, max_bytes, against, r);
 	r->insns = (unsigned long long)(ccount() - t0) * 25;
 	r->stack = stack_depth(sp);
 	r->peak = heap_peak - base;
@@ -487,18 +497,25 @@ struct gen {
 
 static const uint8_t big_apex[] = "\003big\007example";
 
-static size_t put_rr(uint8_t *b, size_t n, const uint8_t *owner, size_t olen, uint16_t type,
-		     uint16_t rclass, const uint8_t *rd, size_t rdlen)
+static size_t put_rr_ttl(uint8_t *b, size_t n, const uint8_t *owner, size_t olen, uint16_t type,
+			 uint16_t rclass, uint32_t ttl, const uint8_t *rd, size_t rdlen)
 {
 	memcpy(b + n, owner, olen);
 	n += olen;
 	const uint8_t fix[10] = { (uint8_t)(type >> 8), (uint8_t)type, (uint8_t)(rclass >> 8),
-				  (uint8_t)rclass, 0, 0, 0x0e, 0x10, (uint8_t)(rdlen >> 8),
+				  (uint8_t)rclass, (uint8_t)(ttl >> 24), (uint8_t)(ttl >> 16),
+				  (uint8_t)(ttl >> 8), (uint8_t)ttl, (uint8_t)(rdlen >> 8),
 				  (uint8_t)rdlen };
 	memcpy(b + n, fix, sizeof(fix));
 	n += sizeof(fix);
 	memcpy(b + n, rd, rdlen);
 	return n + rdlen;
+}
+
+static size_t put_rr(uint8_t *b, size_t n, const uint8_t *owner, size_t olen, uint16_t type,
+		     uint16_t rclass, const uint8_t *rd, size_t rdlen)
+{
+	return put_rr_ttl(b, n, owner, olen, type, rclass, 3600, rd, rdlen);
 }
 
 static size_t gen_soa(uint8_t *rd)
@@ -598,10 +615,100 @@ static void big_transfer(size_t total, struct xfr_run *r, unsigned *msgs, size_t
 	gen_state.total = total;
 	struct source src = { NULL, 0, gen_next, &gen_state };
 	heap_limit = heap_live + BIG_HEAP_LIMIT;
-	measure_transfer(&src, big_apex, 1, ICB_ZONE_MAX_BYTES, r);
+	measure_transfer(&src, big_apex, 1, ICB_ZONE_MAX_BYTES, NULL, r);
 	heap_limit = 0;
 	*msgs = gen_state.msgs;
 	*sent = gen_state.sent;
+}
+
+/* ---- a refresh --------------------------------------------------------- */
+
+/* The served zone as a primary without a journal sends it after a change:
+ * in one message, the SOA with the serial one up first and last, every
+ * other record as it was (uncompressed), but the first address changed
+ * (change 0) or one name more (change 1). */
+struct refresh_msg {
+	uint8_t msg[2 + 8192];
+	size_t n;
+	unsigned an;
+	int change, changed, full;
+};
+
+static void refresh_put(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+			const uint8_t *rd, size_t len)
+{
+	struct refresh_msg *f = ctx;
+	uint8_t a[4];
+	if (type == T_SOA)
+		return;
+	if (f->n + name_len(owner) + 10 + len + 600 > sizeof(f->msg) - 2) {
+		f->full = 1;
+		return;
+	}
+	if (type == T_A && len == 4 && f->change == 0 && !f->changed) {
+		memcpy(a, rd, 4);
+		a[3] ^= 0x80;
+		rd = a;
+		f->changed = 1;
+	}
+	f->n = put_rr_ttl(f->msg + 2, f->n, owner, name_len(owner), type, 1, ttl, rd, len);
+	f->an++;
+}
+
+static size_t refresh_stream(struct refresh_msg *f, const struct zone *z, int change)
+{
+	uint8_t *b = f->msg + 2, soa[512];
+	memset(f, 0, sizeof(*f));
+	f->change = change;
+	memset(b, 0, 12);
+	b[0] = 0x12;
+	b[1] = 0x34;
+	b[2] = 0x84; /* QR, AA */
+	b[5] = 1;
+	f->n = 12;
+	memcpy(b + f->n, z->apex, z->apex_len);
+	f->n += z->apex_len;
+	memcpy(b + f->n, "\000\374\000\001", 4); /* AXFR IN */
+	f->n += 4;
+	const struct zone_rrset *rs = zone_rrset(z, 0, T_SOA);
+	const uint8_t *rd = zone_rdata(z, rs);
+	size_t sl = rdata_len(rd);
+	memcpy(soa, rd + 2, sl);
+	uint32_t serial = z->serial + 1;
+	soa[sl - 20] = (uint8_t)(serial >> 24);
+	soa[sl - 19] = (uint8_t)(serial >> 16);
+	soa[sl - 18] = (uint8_t)(serial >> 8);
+	soa[sl - 17] = (uint8_t)serial;
+	f->n = put_rr_ttl(b, f->n, z->apex, z->apex_len, T_SOA, 1, rs->ttl, soa, sl);
+	f->an = 1;
+	zone_walk(z, refresh_put, f);
+	if (change == 1) {
+		uint8_t owner[NAME_MAXLEN];
+		static const uint8_t addr[4] = { 192, 0, 2, 201 };
+		owner[0] = 3;
+		memcpy(owner + 1, "new", 3);
+		memcpy(owner + 4, z->apex, z->apex_len);
+		f->n = put_rr_ttl(b, f->n, owner, 4 + (size_t)z->apex_len, T_A, 1, 300, addr, 4);
+		f->an++;
+	}
+	f->n = put_rr_ttl(b, f->n, z->apex, z->apex_len, T_SOA, 1, rs->ttl, soa, sl);
+	f->an++;
+	b[6] = (uint8_t)(f->an >> 8);
+	b[7] = (uint8_t)f->an;
+	f->msg[0] = (uint8_t)(f->n >> 8);
+	f->msg[1] = (uint8_t)f->n;
+	return f->n + 2;
+}
+
+static struct refresh_msg refresh_state;
+
+/* A refresh beside the served version z: the new version is freed (the
+ * served one stays, as in the table). */
+static void measure_refresh(const struct zone *z, int change, struct xfr_run *r)
+{
+	size_t len = refresh_stream(&refresh_state, z, change);
+	struct source src = { refresh_state.msg, len, NULL, NULL };
+	measure_transfer(&src, z->apex, 1, ICB_ZONE_MAX_BYTES, z, r);
 }
 
 /* ---- the report ---------------------------------------------------------- */
@@ -622,9 +729,9 @@ int main(void)
 
 	/* The seed's zone, DNSSEC stripped and kept. */
 	struct xfr_run strip, keep;
-	measure_transfer(&src, apex, 1, ICB_ZONE_MAX_BYTES, &strip);
+	measure_transfer(&src, apex, 1, ICB_ZONE_MAX_BYTES, NULL, &strip);
 	check(strip.rc == XFR_DONE && strip.z, "seed.axfr, DNSSEC stripped: transfer");
-	measure_transfer(&src, apex, 0, 0, &keep);
+	measure_transfer(&src, apex, 0, 0, NULL, &keep);
 	check(keep.rc == XFR_DONE && keep.z, "seed.axfr, DNSSEC kept: transfer");
 	if (!strip.z || !keep.z) {
 		printf("%s / %s\n", strip.err, keep.err);
@@ -645,6 +752,25 @@ int main(void)
 	uint32_t q_keep = measure_queries(&cat, "kept", &worst_keep);
 	unsigned long insn_keep = query_insns;
 	catalog_publish(&cz, NULL);
+
+	/* Refreshes of the stripped zone, beside it (the device's setting). */
+	struct xfr_run ref_addr, ref_name;
+	measure_refresh(strip.z, 0, &ref_addr);
+	check(!refresh_state.full && refresh_state.changed, "refresh stream: one address changed");
+	measure_refresh(strip.z, 1, &ref_name);
+	check(!refresh_state.full, "refresh stream: one name more");
+	if (ref_addr.rc != XFR_DONE || ref_name.rc != XFR_DONE)
+		printf("refresh: %s / %s\n", ref_addr.err, ref_name.err);
+	check(ref_addr.rc == XFR_DONE && ref_addr.z && ref_addr.z->base == strip.z &&
+		      ref_addr.z->nodes == strip.z->nodes && ref_addr.z->n_records == strip.z->n_records &&
+		      ref_addr.z->serial == strip.z->serial + 1,
+	      "refresh, one address changed: a patch over the served version");
+	check(ref_name.rc == XFR_DONE && ref_name.z && ref_name.z->base == strip.z &&
+		      ref_name.z->nodes != strip.z->nodes &&
+		      ref_name.z->n_records == strip.z->n_records + 1,
+	      "refresh, a new name: a reshaped version over the served one");
+	check(ref_addr.peak < strip.peak && ref_name.peak < strip.peak,
+	      "refreshes: less working memory than the first transfer");
 
 	/* The transfer bigger than the device, under a fixed heap. */
 	struct xfr_run small_run, big_run;
@@ -670,7 +796,7 @@ int main(void)
 		uint8_t mapex[NAME_MAXLEN];
 		name_from_text("multi.example.", mapex);
 		struct source msrc = { multi, multi_len, NULL, NULL };
-		measure_transfer(&msrc, mapex, 1, ICB_ZONE_MAX_BYTES, &multi_run);
+		measure_transfer(&msrc, mapex, 1, ICB_ZONE_MAX_BYTES, NULL, &multi_run);
 		check(multi_run.rc == XFR_FAIL && strstr(multi_run.err, "limit") != NULL,
 		      "multi.axfr: refused at the zone limit");
 		/* The builder doubles its buffer but never past the limit:
@@ -716,6 +842,10 @@ int main(void)
 	printf("| transfer: peak heap (parser %lu + builder %lu + label index, new version) | %lu | %lu |\n",
 	       (unsigned long)sizeof(struct xfr_parser), (unsigned long)sizeof(struct zone_builder),
 	       (unsigned long)strip.peak, (unsigned long)keep.peak);
+	printf("| refresh beside it, one address changed (a patch): peak heap | %lu | |\n",
+	       (unsigned long)ref_addr.peak);
+	printf("| refresh beside it, one name more (a reshaped version): peak heap | %lu | |\n",
+	       (unsigned long)ref_name.peak);
 	printf("| transfer: the parser's label index and pool, at most | %lu | %lu |\n",
 	       (unsigned long)strip.parser_heap, (unsigned long)keep.parser_heap);
 	printf("| stack: transfer path (xfr_feed ... zb_finish) | %lu | %lu |\n",
@@ -762,6 +892,8 @@ int main(void)
 	       total <= BUDGET_TARGET ? BUDGET_TARGET - total : total - BUDGET_TARGET);
 	check(total <= BUDGET_TARGET, "the server within 16 KiB of RAM (DNSSEC stripped)");
 
+	zone_free(ref_addr.z);
+	zone_free(ref_name.z);
 	zone_free(strip.z);
 	zone_free(keep.z);
 	zone_free(small_run.z);

@@ -492,6 +492,17 @@ static void same_version(const struct zone *ref, const struct zone *z)
 	free(fb.p);
 }
 
+/* The parts of a whole version nothing reads any more (zone_unused):
+ * spoilt, so that a version still reading them answers wrongly. */
+static unsigned unused_calls;
+static size_t unused_octets;
+static void spoil(void *p, size_t len)
+{
+	memset(p, 0xA5, len);
+	unused_calls++;
+	unused_octets += len;
+}
+
 static void chain(uint32_t seed, int sign, struct counts *k)
 {
 	rng = seed;
@@ -596,6 +607,7 @@ void test_patch(void)
 	cat.n = 1;
 	CHECK_EQ(catalog_prepare(&cat), 0);
 	struct counts k = { 0, 0, 0, 0, 0, 0, 0 };
+	zone_unused = spoil;
 	for (uint32_t seed = 1; seed <= 12; seed++)
 		chain(seed, (int)(seed & 1), &k);
 	printf("patch: %u patched (%u over a patch, %u with other names), %u whole, %u refused; "
@@ -604,6 +616,12 @@ void test_patch(void)
 	/* Every road was taken. */
 	CHECK(k.patched > 20 && k.chained > 10 && k.whole > 10 && k.failed > 2 && k.reshaped > 20);
 	CHECK(k.axfr_patched > 20 && k.axfr_whole > 10);
+	/* Whole versions replaced by reshaped ones gave their nodes up, and
+	 * the versions after them answered the same all the same. */
+	printf("patch: nodes and indexes of %u whole versions given up early, %zu octets\n",
+	       unused_calls / 2, unused_octets);
+	CHECK(unused_calls > 20);
+	zone_unused = NULL;
 
 	/* A whole zone unlike the one served (most records new): built
 	 * whole from what came, the shared records taken back from cur. */

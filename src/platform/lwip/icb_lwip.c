@@ -23,6 +23,7 @@
 #include "../../core/wire.h"
 #include "../../core/xfr.h"
 #include "../../core/zonebuilder.h"
+#include "../../core/zonepatch.h"
 
 #if !LWIP_UDP || !LWIP_TCP || !LWIP_TIMERS
 #error "ICBIND needs lwIP with UDP, TCP and timeouts (LWIP_UDP, LWIP_TCP, LWIP_TIMERS)"
@@ -727,6 +728,13 @@ static void start_transfer(struct icb_lwip_zone *z)
 		return;
 	}
 	zb_init(z->zb, z->cz->apex, s->cfg.zone_max_bytes);
+	/* A refresh is compared with the served version as it arrives: the
+	 * records it still holds are only marked, and the new version shares
+	 * what did not change (zonepatch.h).  Without room for the marks,
+	 * the whole zone is kept and built. */
+	const struct zone *served = z->cz->current;
+	if (served && zb_against(z->zb, served) < 0)
+		z->zb->err = NULL;
 	xfr_init(z->xp, z->cz->apex, z->id, z->zb, z->cz->strip_dnssec);
 	z->xp->max_bytes = s->cfg.xfr_max_bytes;
 	z->xp->max_records = s->cfg.xfr_max_records;
@@ -749,13 +757,13 @@ static err_t xfr_finished(struct icb_lwip_zone *z, struct tcp_pcb *pcb)
 	err_t rc = tcp_shut(pcb);
 	z->tcp = NULL;
 	struct zone *nz = NULL;
-	if (zb_finish(z->zb, &nz) < 0) {
+	const struct zone *cur = z->cz->current;
+	if (zb_finish_served(z->zb, cur, 0, &nz) < 0) {
 		op_failed(z, z->zb->err, NULL);
 		return rc;
 	}
 	char peer[64];
 	peer_text(z, peer, sizeof(peer));
-	const struct zone *cur = z->cz->current;
 	uint64_t now = icb_bsp_now_ms();
 	if (cur && !serial_newer(nz->serial, cur->serial)) {
 		zlog(z, ICB_LOG_NOTICE,
@@ -775,8 +783,9 @@ static err_t xfr_finished(struct icb_lwip_zone *z, struct tcp_pcb *pcb)
 		zlog(z, ICB_LOG_NOTICE, "signed zone served unsigned (strip-dnssec): dropped %lu DNSSEC records",
 		     dropped_dnssec);
 	zone_free(catalog_publish(z->cz, nz));
-	zlog(z, ICB_LOG_NOTICE, "loaded serial %lu from %s by AXFR: %lu records, %lu bytes, %lu ms",
+	zlog(z, ICB_LOG_NOTICE, "loaded serial %lu from %s by AXFR: %lu records, %lu bytes%s, %lu ms",
 	     (unsigned long)nz->serial, peer, (unsigned long)nz->n_records, (unsigned long)nz->bytes,
+	     zone_patch_note(nz),
 	     (unsigned long)(now - z->started));
 	op_end(z, NULL);
 	refresh_xfr_done(&z->r, now, 1, nz->refresh, nz->retry, nz->expire);

@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <malloc.h>
 #include <pwd.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -281,6 +282,20 @@ static int abandon(struct server *s, int threads)
 	return 1;
 }
 
+/* The pages of a zone block that nothing reads any more (zone.h
+ * zone_unused: a replaced version's nodes and indexes, kept for its
+ * RRsets and octets) go back to the system now, not when the block goes.
+ * Only whole pages inside the part: big blocks are mapped on their own
+ * (main() below); a page read again would only read zeros. */
+static void give_back(void *p, size_t len)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	uintptr_t pg = ps > 0 ? (uintptr_t)ps : 4096;
+	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + len) & ~(pg - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_DONTNEED);
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -294,6 +309,7 @@ int main(int argc, char **argv)
 	 * and returned to the system on free (and stops the adjustment). */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
+	zone_unused = give_back;
 	struct cfg *cfg = malloc(sizeof(*cfg));
 	if (!cfg)
 		return 1;

@@ -252,9 +252,7 @@ static void xfr_finished(struct xfrin *x)
 	log_msg(LOG_NOTICE_,
 		"zone %s: loaded serial %lu from %s by %s: %lu records, %zu bytes%s, %llu ms",
 		zname(x), (unsigned long)z->serial, x->peer, how, (unsigned long)z->n_records, z->bytes,
-		!z->base ? "" : z->shape || z->nodes == z->base->nodes /* nodes not its own */
-			? " of changed RRsets (the rest shared with the previous version)"
-			: " of new nodes and changed RRsets (names and RDATA shared with the previous version)",
+		zone_patch_note(z),
 		(unsigned long long)(loop_clock() - x->started));
 	/* Query threads may still read the old version for a moment. */
 	workers_retire(x->srv, old, zone_free_v);
