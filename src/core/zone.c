@@ -230,6 +230,13 @@ uint32_t zone_encloser(const struct zone *z, const uint8_t *key, size_t klen, ui
 const struct zone_rrset *zone_rrset(const struct zone *z, uint32_t node, uint16_t type)
 {
 	const struct zone_node *n = &z->nodes[node];
+	if (!z->patch_bits) { /* a whole version: its own RRsets, in a row */
+		const struct zone_rrset *rs = z->rrsets + n->rrsets;
+		for (uint16_t i = 0; i < n->n_rrsets; i++)
+			if (rs[i].type == type)
+				return &rs[i];
+		return NULL;
+	}
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
 		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
 		if (rs->type == type)

@@ -244,7 +244,7 @@ static void add_node(struct shaper *s, uint32_t key, unsigned labels, uint32_t p
  * its RRset indexes (*same: no RRset came or went); with emit set it
  * adds what the patch needs, at first on when the indexes change. */
 static void owner_sets(struct shaper *s, int64_t old, size_t a, size_t a2, int emit, int keep,
-		       uint32_t first, uint16_t *m, int *same)
+		       uint32_t first, uint32_t *m, int *same)
 {
 	const struct zone *cur = s->cur;
 	uint16_t on = old >= 0 ? cur->nodes[old].n_rrsets : 0, k = 0;
@@ -309,11 +309,13 @@ static void owner_sets(struct shaper *s, int64_t old, size_t a, size_t a2, int e
 static int shape_owner(struct shaper *s, int64_t old, const uint8_t *key, size_t klen, size_t a,
 		       size_t a2)
 {
-	uint16_t m;
+	uint32_t m;
 	int same;
 	owner_sets(s, old, a, a2, 0, 0, 0, &m, &same);
 	if (m == 0)
 		return 0; /* gone, or an empty non-terminal: made again if needed */
+	if (m > UINT16_MAX)
+		return -1; /* more RRsets than a node holds: the whole build says so */
 	unsigned labels = 0, common = 0;
 	for (size_t k = 0; k < klen; k++)
 		labels += key[k] == 0;
@@ -339,7 +341,7 @@ static int shape_owner(struct shaper *s, int64_t old, const uint8_t *key, size_t
 	uint32_t first = keep ? s->cur->nodes[old].rrsets : s->slots;
 	if (!keep)
 		s->slots += m;
-	add_node(s, kref, labels, labels ? s->path[labels - 1] : 0, first, m);
+	add_node(s, kref, labels, labels ? s->path[labels - 1] : 0, first, (uint16_t)m);
 	s->n_rrsets += m;
 	owner_sets(s, old, a, a2, 1, keep, first, &m, &same);
 	s->prev = key;
