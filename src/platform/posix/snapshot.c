@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #define MAGIC "ICBZ"
-#define FORMAT 3u /* 2: the zone version has a hash index; 3: and patch fields */
+/* 2: the zone version has a hash index; 3: and patch fields; 4: and the
+ * fields of reshaped versions */
+#define FORMAT 4u
 #define HDR 40
 
 /* FNV-1a, 64 bits: it detects a torn or damaged file, nothing more. */
