@@ -23,7 +23,7 @@ $TTL 300
 @ NS ns
 ns A 192.0.2.1
 www A 192.0.2.80
-"""
+""" + "".join("h%d A 192.0.2.%d\n" % (i, i % 250 + 1) for i in range(4000))
 
 
 class Flood(threading.Thread):
@@ -69,11 +69,15 @@ def test_query_threads_notify_and_reload():
         flood = Flood(port, 6.0)
         flood.start()
         # New versions while the threads answer: each NOTIFY lands on
-        # whichever socket the kernel picks.
+        # whichever socket the kernel picks. A new name each time makes a
+        # reshaped version; the nodes of the whole one below it (4000
+        # names: many pages) are given back to the system once no thread
+        # can read them, while the threads go on answering.
         serial = 2024050101
         for i in range(5):
             serial = knot.zone_change("threads.test", set_records=[("n%d" % i, "300", "A", "192.0.2.%d" % (10 + i))])
             wait_serial("127.0.0.1", port, "threads.test", serial, timeout=5.0, proc=icb.proc)
+        assert icb.logtext().count("bytes of new nodes and changed RRsets") == 5, icb.logtext()
         # A reload replaces the whole catalog under the threads.
         for _ in range(3):
             os.kill(icb.proc.pid, signal.SIGHUP)
