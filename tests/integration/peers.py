@@ -309,11 +309,15 @@ class Knot(_Daemon):
                 want = zone_serial(text) if first else None
             self.wait_serial(zname, want, max(0.5, deadline - time.time()))
 
+    # Seconds knotc waits for knotd (a busy knotd, as in the soak test,
+    # may need more).
+    knotc_wait = 5
+
     def knotc(self, *args, check=True, timeout=10):
         """Run knotc against this server; returns its output."""
-        r = subprocess.run([KNOTC, "-c", self.conf, "-t", "5"] + list(args),
+        r = subprocess.run([KNOTC, "-c", self.conf, "-t", str(self.knotc_wait)] + list(args),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, timeout=timeout)
+                           text=True, timeout=max(timeout, self.knotc_wait + 5))
         if check and r.returncode != 0:
             raise AssertionError("knotc %s failed (%d): %s" % (" ".join(args), r.returncode, r.stdout))
         return r.stdout
