@@ -538,8 +538,12 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 		    memcmp(prev_cov, rd, 2) != 0)
 			new_set = 1;
 		if (new_set) {
+			if (n->n_rrsets == UINT16_MAX) {
+				b->err = "more than 65535 RRsets at one name";
+				return -1;
+			}
 			if (grow((void **)&l->rrsets, &l->rrsets_cap, l->n_rrsets + 1,
-				 sizeof(*l->rrsets)) < 0 || n->n_rrsets == UINT16_MAX)
+				 sizeof(*l->rrsets)) < 0)
 				return -1;
 			rs = &l->rrsets[l->n_rrsets++];
 			rs->type = type;
@@ -549,8 +553,10 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			n->n_rrsets++;
 			have_prev = 0;
 		}
-		if (rs->count == UINT16_MAX)
+		if (rs->count == UINT16_MAX) {
+			b->err = "more than 65535 records in one RRset";
 			return -1;
+		}
 		/* RFC 2181 5.2: one TTL per RRset; take the smallest offered. */
 		if (ttl < rs->ttl)
 			rs->ttl = ttl;
