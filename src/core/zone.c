@@ -44,6 +44,32 @@ void zone_free(struct zone *z)
 	release(z);
 }
 
+void zone_set_flags(const struct zone *z, struct zone_node *nodes)
+{
+	for (uint32_t i = 0; i < z->n_nodes; i++) {
+		struct zone_node *n = &nodes[i];
+		for (uint16_t r = 0; r < n->n_rrsets; r++) {
+			uint16_t t = zone_rrset_at(z, n->rrsets + r)->type;
+			if (t == T_NS && n->labels > 0)
+				n->flags |= NODE_DELEG; /* RFC 1034 4.2.1 */
+			if (t == T_DNAME)
+				n->flags |= NODE_DNAME;
+		}
+		if (i == 0)
+			continue;
+		struct zone_node *p = &nodes[n->parent];
+		if ((p->flags & NODE_UNDER) || (p->labels > 0 && (p->flags & NODE_DELEG)) ||
+		    (p->flags & NODE_DNAME))
+			n->flags |= NODE_UNDER;
+		/* "*" as the node's own label (the key's last): a wildcard
+		 * below the parent (RFC 4592 2.2.1). */
+		size_t kl;
+		const uint8_t *k = zone_key(z, i, &kl);
+		if (kl >= 2 && k[kl - 1] == 0 && k[kl - 2] == '*' && (kl == 2 || k[kl - 3] == 0))
+			p->flags |= NODE_WILDCHILD;
+	}
+}
+
 void zone_hash_fill(const struct zone *z, uint32_t *hash)
 {
 	uint32_t slots = z->hash_size;

@@ -133,6 +133,12 @@ static inline uint32_t zone_hash_slots(uint32_t n)
 	return s;
 }
 
+/* Sets the flags of nodes (the nodes of z, writable) from their RRsets'
+ * types, their parents' flags and their children's labels (enum
+ * node_flags but NODE_NSEC3), parents first: for a version being made
+ * (zonebuilder.h, zonepatch.h), z's RRsets and keys readable. */
+void zone_set_flags(const struct zone *z, struct zone_node *nodes);
+
 /* Fills the hash index (hash_size slots) of z's nodes: each node at its
  * key's slot or the next free one. */
 void zone_hash_fill(const struct zone *z, uint32_t *hash);

@@ -418,13 +418,6 @@ static int add_node(struct layout *l, const uint8_t *key, size_t klen, unsigned 
 	return 0;
 }
 
-static int is_wild_label(const uint8_t *key, size_t klen)
-{
-	/* The last label of the key is the leftmost label of the name. */
-	return klen >= 2 && key[klen - 1] == 0 && key[klen - 2] == '*' &&
-	       (klen == 2 || key[klen - 3] == 0);
-}
-
 /* Records [i, j) of the sorted index are laid out: a chunk none of whose
  * records is left is freed (nothing points into it any more). */
 static void consumed(struct zone_builder *b, size_t i, size_t j)
@@ -573,27 +566,16 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 	return 0;
 }
 
+/* The flags, read through a zone laid over the layout (zone.c). */
 static void set_flags(struct layout *l)
 {
-	for (size_t i = 0; i < l->n_nodes; i++) {
-		struct zone_node *n = &l->nodes[i];
-		for (uint16_t r = 0; r < n->n_rrsets; r++) {
-			uint16_t t = l->rrsets[n->rrsets + r].type;
-			if (t == T_NS && n->labels > 0)
-				n->flags |= NODE_DELEG;
-			if (t == T_DNAME)
-				n->flags |= NODE_DNAME;
-		}
-		if (i == 0)
-			continue;
-		struct zone_node *p = &l->nodes[n->parent];
-		if ((p->flags & NODE_UNDER) || (p->labels > 0 && (p->flags & NODE_DELEG)) ||
-		    (p->flags & NODE_DNAME))
-			n->flags |= NODE_UNDER;
-		size_t kl = get16(l->data + n->key);
-		if (is_wild_label(l->data + n->key + 2, kl))
-			p->flags |= NODE_WILDCHILD;
-	}
+	struct zone view;
+	memset(&view, 0, sizeof(view));
+	view.nodes = l->nodes;
+	view.n_nodes = (uint32_t)l->n_nodes;
+	view.rrsets = l->rrsets;
+	view.dbase[0] = view.dbase[1] = l->data;
+	zone_set_flags(&view, l->nodes);
 }
 
 /* ---- DNSSEC: what queries will need, worked out once ----------------- */

@@ -170,6 +170,17 @@ struct shaper {
 	int have_prev;
 };
 
+static void shaper_init(struct shaper *s, struct zone_builder *b, const struct zone *cur,
+			const struct change *ch, size_t n_ch)
+{
+	memset(s, 0, sizeof(*s));
+	s->cur = cur;
+	s->b = b;
+	s->ch = ch;
+	s->n_ch = n_ch;
+	s->slots = cur->rrset_slots;
+}
+
 /* Own octets: a key (u16 length, key) at the next place in the keys. */
 static uint32_t put_key(struct shaper *s, const uint8_t *key, size_t klen)
 {
@@ -395,12 +406,7 @@ static int reshape(struct zone_builder *b, const struct zone *cur, const struct 
 {
 	struct zone *base = base_of(cur);
 	struct shaper s;
-	memset(&s, 0, sizeof(s));
-	s.cur = cur;
-	s.b = b;
-	s.ch = ch;
-	s.n_ch = n_ch;
-	s.slots = cur->rrset_slots;
+	shaper_init(&s, b, cur, ch, n_ch);
 	if (shape_walk(&s) < 0)
 		return 1;
 	size_t keys = s.keys_at, octets = s.keys_at + s.rd_at;
@@ -437,12 +443,7 @@ static int reshape(struct zone_builder *b, const struct zone *cur, const struct 
 	uint8_t *own = blk + front;
 
 	struct shaper w;
-	memset(&w, 0, sizeof(w));
-	w.cur = cur;
-	w.b = b;
-	w.ch = ch;
-	w.n_ch = n_ch;
-	w.slots = cur->rrset_slots;
+	shaper_init(&w, b, cur, ch, n_ch);
 	w.write = 1;
 	w.nodes = nodes;
 	w.ents = ents;
@@ -480,27 +481,7 @@ static int reshape(struct zone_builder *b, const struct zone *cur, const struct 
 	z->n_nsec3 = 0;
 	z->nsec3 = NULL;
 	z->aux = asz ? aux : NULL;
-	/* Flags as zonebuilder.c set_flags works them out. */
-	for (uint32_t i = 0; i < z->n_nodes; i++) {
-		struct zone_node *n = &nodes[i];
-		for (uint16_t r = 0; r < n->n_rrsets; r++) {
-			uint16_t t = zone_rrset_at(z, n->rrsets + r)->type;
-			if (t == T_NS && n->labels > 0)
-				n->flags |= NODE_DELEG;
-			if (t == T_DNAME)
-				n->flags |= NODE_DNAME;
-		}
-		if (i == 0)
-			continue;
-		struct zone_node *p = &nodes[n->parent];
-		if ((p->flags & NODE_UNDER) || (p->labels > 0 && (p->flags & NODE_DELEG)) ||
-		    (p->flags & NODE_DNAME))
-			n->flags |= NODE_UNDER;
-		size_t kl;
-		const uint8_t *k = zone_key(z, i, &kl);
-		if (kl >= 2 && k[kl - 1] == 0 && k[kl - 2] == '*' && (kl == 2 || k[kl - 3] == 0))
-			p->flags |= NODE_WILDCHILD;
-	}
+	zone_set_flags(z, nodes);
 	z->hash_size = hslots;
 	z->hash = hslots ? hash : NULL;
 	zone_hash_fill(z, hash);

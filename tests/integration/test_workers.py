@@ -78,6 +78,8 @@ def test_query_threads_notify_and_reload():
             serial = knot.zone_change("threads.test", set_records=[("n%d" % i, "300", "A", "192.0.2.%d" % (10 + i))])
             wait_serial("127.0.0.1", port, "threads.test", serial, timeout=5.0, proc=icb.proc)
         assert icb.logtext().count("bytes of new nodes and changed RRsets") == 5, icb.logtext()
+        # once every thread has moved past the versions that read them
+        icb.wait_log("nodes and indexes given back", timeout=5)
         # A reload replaces the whole catalog under the threads.
         for _ in range(3):
             os.kill(icb.proc.pid, signal.SIGHUP)

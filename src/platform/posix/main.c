@@ -292,8 +292,9 @@ static void give_back(void *p, size_t len)
 	long ps = sysconf(_SC_PAGESIZE);
 	uintptr_t pg = ps > 0 ? (uintptr_t)ps : 4096;
 	uintptr_t a = ((uintptr_t)p + pg - 1) & ~(pg - 1), e = ((uintptr_t)p + len) & ~(pg - 1);
-	if (e > a)
-		madvise((void *)a, e - a, MADV_DONTNEED);
+	if (e > a && madvise((void *)a, e - a, MADV_DONTNEED) == 0)
+		log_msg(LOG_DEBUG_, "%zu octets of a replaced version's nodes and indexes given back",
+			(size_t)(e - a));
 }
 
 int main(int argc, char **argv)
