@@ -214,7 +214,7 @@ static uint32_t lookup(const struct zone *z, const uint8_t *name)
 	uint8_t key[NAME_KEY_MAX];
 	size_t klen = name_key(name, rel, key);
 	uint32_t idx;
-	return zone_find(z, key, klen, &idx) ? idx : NO_NODE;
+	return zone_find_exact(z, key, klen, &idx) ? idx : NO_NODE;
 }
 
 /* A and AAAA of a target name (RFC 1034 3.6.2 additional processing). */
@@ -354,9 +354,8 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 		} else {
 			klen = name_key(cur, (unsigned)rel, kbuf);
 		}
-		uint32_t idx;
-		int exact = zone_find(z, key, klen, &idx);
-		uint32_t node = exact ? idx : zone_encloser(z, key, klen, idx);
+		uint32_t node;
+		int exact = zone_find_encloser(z, key, klen, &node);
 		/* The NSEC3 chain's own names answer as if absent (5155 7.2.8). */
 		if (z->nodes[node].flags & NODE_NSEC3) {
 			node = z->nodes[node].parent;

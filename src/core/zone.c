@@ -78,10 +78,10 @@ void zone_hash_fill(const struct zone *z, uint32_t *hash)
 	for (uint32_t n = 0; slots && n < z->n_nodes; n++) {
 		size_t kl;
 		const uint8_t *k = zone_key(z, n, &kl);
-		uint32_t h = zone_key_hash(k, kl) & (slots - 1);
+		uint32_t kh = zone_key_hash(k, kl), h = kh & (slots - 1);
 		while (hash[h] != ZONE_NONE)
 			h = (h + 1) & (slots - 1);
-		hash[h] = n;
+		hash[h] = ZONE_HASH_TAG(kh) | n;
 	}
 }
 
@@ -136,12 +136,6 @@ int zone_adopt(struct zone *z, size_t len)
 	z->hash = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz + asz);
 	z->data = blk + hdr + nsz + rsz + n3sz + asz + hsz;
 	z->dbase[0] = z->dbase[1] = z->data;
-	/* A wrong index could only make lookups slower (zone_find checks
-	 * every key and falls back to its binary search), but every slot must
-	 * name a node. */
-	for (uint32_t i = 0; i < z->hash_size; i++)
-		if (z->hash[i] != ZONE_NONE && z->hash[i] >= z->n_nodes)
-			return -1;
 	if (name_check(z->apex, sizeof(z->apex)) != z->apex_len)
 		return -1;
 	for (uint32_t i = 0; i < z->n_nsec3; i++)
@@ -174,7 +168,14 @@ int zone_adopt(struct zone *z, size_t len)
 			records += rs->count;
 		}
 	}
-	return records == z->n_records && zone_rrset(z, 0, 6 /* SOA */) ? 0 : -1;
+	if (records != z->n_records || !zone_rrset(z, 0, 6 /* SOA */))
+		return -1;
+	/* The hash index is made again rather than trusted: lookups take a
+	 * name it does not hold for absent. */
+	if (z->hash_size != zone_hash_slots(z->n_nodes))
+		return -1;
+	zone_hash_fill(z, (uint32_t *)(void *)(blk + hdr + nsz + rsz + n3sz + asz));
+	return 0;
 }
 
 /* Binary search of nodes [lo, n_nodes) for the key a || b (b may be
@@ -204,34 +205,94 @@ static int search(const struct zone *z, uint32_t lo, const uint8_t *a, size_t al
 	return 0;
 }
 
-int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
+/* The hash index's answer for key: 1 and *idx = its node, or 0 if the
+ * zone has no such name.  Slots of other names are passed on their tag
+ * alone, mostly. */
+static int hash_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
 {
-	if (ICB_ZONE_HASH && z->hash_size) {
-		/* Most names asked for exist: one probe or two finds them. */
-		uint32_t mask = z->hash_size - 1;
-		for (uint32_t h = zone_key_hash(key, klen) & mask, tries = 0; tries <= mask;
-		     h = (h + 1) & mask, tries++) {
-			uint32_t n = z->hash[h];
-			if (n == ZONE_NONE)
-				break;
-			size_t ml;
-			const uint8_t *mk = zone_key(z, n, &ml);
-			if (ml == klen && memcmp(mk, key, klen) == 0) {
-				*idx = n;
-				return 1;
-			}
+	uint32_t mask = z->hash_size - 1, kh = zone_key_hash(key, klen), tag = ZONE_HASH_TAG(kh);
+	for (uint32_t h = kh & mask, tries = 0; tries <= mask; h = (h + 1) & mask, tries++) {
+		uint32_t slot = z->hash[h];
+		if (slot == ZONE_NONE)
+			return 0;
+		if (ZONE_HASH_TAG(slot) != tag)
+			continue;
+		size_t ml;
+		const uint8_t *mk = zone_key(z, slot & ZONE_HASH_NODE, &ml);
+		if (ml == klen && memcmp(mk, key, klen) == 0) {
+			*idx = slot & ZONE_HASH_NODE;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
+{
+	/* Most names asked for exist: one probe or two finds them. */
+	if (ICB_ZONE_HASH && z->hash_size && hash_find(z, key, klen, idx))
+		return 1;
 	static const uint8_t none[1] = { 0 }; /* memcmp wants a pointer, even for 0 octets */
 	return search(z, 0, key, klen, none, 0, idx);
 }
 
+int zone_find_exact(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
+{
+	if (ICB_ZONE_HASH && z->hash_size)
+		return hash_find(z, key, klen, idx);
+	return zone_find(z, key, klen, idx);
+}
+
+int zone_find_encloser(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *node)
+{
+	if (!ICB_ZONE_HASH || !z->hash_size) {
+		uint32_t pred;
+		if (zone_find(z, key, klen, &pred)) {
+			*node = pred;
+			return 1;
+		}
+		*node = zone_encloser(z, key, klen, pred);
+		return 0;
+	}
+	if (hash_find(z, key, klen, node))
+		return 1;
+	/* An ancestor's key is a prefix of the name's that ends with a
+	 * label's terminator; every ancestor is a node (empty non-terminals
+	 * are), so the first one found climbing is the closest encloser.
+	 * The apex (the empty key) ends the climb. */
+	for (size_t l = klen ? klen - 1 : 0; l > 0; l--)
+		if (key[l - 1] == 0 && hash_find(z, key, l, node))
+			return 0;
+	*node = 0;
+	return 0;
+}
+
+/* "*" below node by its key (node's, then the label "*"), through the
+ * hash index: a function of its own, so that the key's buffer is on the
+ * stack only where there is an index. */
+static int hash_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx)
+{
+	size_t pl;
+	const uint8_t *pk = zone_key(z, node, &pl);
+	uint8_t k[NAME_KEY_MAX + 2];
+	if (pl + 2 > sizeof(k))
+		return 0;
+	memcpy(k, pk, pl);
+	k[pl] = '*';
+	k[pl + 1] = 0;
+	return hash_find(z, k, pl + 2, idx);
+}
+
 int zone_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx)
 {
+	if (ICB_ZONE_HASH && z->hash_size && hash_find_wildcard(z, node, idx))
+		return 1;
+	/* Absent (or no index): the predecessor, for the proofs of denial.
+	 * Only the node's subtree can hold it, and it follows the node; its
+	 * key is compared in two parts, not built. */
 	static const uint8_t star[2] = { '*', 0 };
 	size_t pl;
 	const uint8_t *pk = zone_key(z, node, &pl);
-	/* Only the node's subtree can hold it, and it follows the node. */
 	return search(z, node + 1, pk, pl, star, 2, idx);
 }
 

@@ -68,9 +68,12 @@ struct zone {
 	const uint32_t *nsec3;
 	const uint32_t *aux;
 	/* The hash index (ICB_ZONE_HASH): hash_size slots (a power of two, or
-	 * 0 for none), each a node or ZONE_NONE, open addressing with linear
-	 * probing on zone_key_hash() of the node's key.  Only a shortcut: a
-	 * name it does not find is looked up by binary search all the same. */
+	 * 0 for none), open addressing with linear probing on zone_key_hash()
+	 * of the node's key; each slot ZONE_NONE or a node (low 24 bits) with
+	 * the top 8 bits of its key's hash, so that a probe passes a slot of
+	 * another name without reading that name's node and key.  It holds
+	 * every node: a name it does not find is not in the zone, and the
+	 * ancestors of a name are found by it too, one probe per label. */
 	uint32_t hash_size;
 	const uint32_t *hash;
 	const uint8_t *data;
@@ -120,12 +123,16 @@ static inline uint32_t zone_key_hash(const uint8_t *key, size_t len)
 	return h * 0x85EBCA6Bu;
 }
 
+#define ZONE_HASH_NODE 0x00FFFFFFu /* the node of a hash slot */
+#define ZONE_HASH_TAG(h) ((h) & 0xFF000000u)
+
 /* Slots of the hash index for n nodes: a power of two, at least 1.5 n
  * (at most two thirds full: a name found in two probes on average, 6 to
- * 12 octets per node). */
+ * 12 octets per node); none past 2^24 - 1 nodes (the slot's node field),
+ * looked up by binary search. */
 static inline uint32_t zone_hash_slots(uint32_t n)
 {
-	if (!ICB_ZONE_HASH || n > 0x3FFFFFFFu)
+	if (!ICB_ZONE_HASH || n >= ZONE_HASH_NODE)
 		return 0;
 	uint32_t s = 4;
 	while (s < n + n / 2)
@@ -175,13 +182,23 @@ static inline const uint8_t *zone_key(const struct zone *z, uint32_t node, size_
 	return p + 2;
 }
 
-/* Binary search: 1 and *idx = the node if key exists, else 0 and *idx =
- * its predecessor (the apex sorts first, so there always is one). */
+/* 1 and *idx = the node if key exists, else 0 and *idx = its predecessor
+ * (the apex sorts first, so there always is one): the hash index, then a
+ * binary search for the predecessor. */
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx);
 
-/* The wildcard "*" directly below node (RFC 4592 2.2.1), found in place:
- * its key is the node's key followed by the label "*", compared without
- * building it (no key buffer on the query path's stack).  Returns as
+/* Exact match only: 1 and *idx = the node, or 0.  With the hash index a
+ * name that is not there costs no binary search. */
+int zone_find_exact(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx);
+
+/* 1 and *node = the node of key, or 0 and *node = the closest encloser of
+ * a name that is not in the zone (its deepest ancestor that is, empty
+ * non-terminals included).  With the hash index: one probe per label
+ * climbed, where the binary search takes about log2(nodes) steps, each a
+ * cache miss on a big zone (NXDOMAIN answers and referrals). */
+int zone_find_encloser(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *node);
+
+/* The wildcard "*" directly below node (RFC 4592 2.2.1).  Returns as
  * zone_find: 0 with *idx = its predecessor when there is none. */
 int zone_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx);
 

@@ -190,9 +190,9 @@ void test_zone(void)
 		CHECK_EQ(found, 2); /* *.w and *.a.w */
 
 		/* The hash index: at least 1.5 slots per node, a power of two,
-		 * every node in it; a copy with the index emptied finds every
-		 * name all the same (by binary search); a slot naming no node
-		 * is refused. */
+		 * every node in it; zone_adopt() makes it again (a copy with the
+		 * index emptied, or with a slot naming no node, finds every name
+		 * by it), and refuses a copy whose index has the wrong size. */
 		CHECK(wz->hash_size == 0 || (wz->hash_size & (wz->hash_size - 1)) == 0);
 		if (ICB_ZONE_HASH) {
 			CHECK(wz->hash_size >= wz->n_nodes + wz->n_nodes / 2);
@@ -206,16 +206,19 @@ void test_zone(void)
 			memcpy(cp, wz, wz->bytes);
 			CHECK_EQ(zone_adopt(cp, wz->bytes), 0);
 			uint32_t *slots = (uint32_t *)(void *)((uint8_t *)cp + ((const uint8_t *)wz->hash - (const uint8_t *)wz));
-			for (uint32_t i = 0; i < cp->hash_size; i++)
-				slots[i] = ZONE_NONE;
-			CHECK_EQ(zone_adopt(cp, wz->bytes), 0);
-			for (uint32_t i = 0; i < cp->n_nodes; i++) {
-				size_t kl;
-				const uint8_t *k = zone_key(cp, i, &kl);
-				uint32_t got;
-				CHECK(zone_find(cp, k, kl, &got) && got == i);
+			for (int spoil = 0; spoil < 2; spoil++) {
+				for (uint32_t i = 0; i < cp->hash_size; i++)
+					slots[i] = spoil ? cp->n_nodes : ZONE_NONE;
+				CHECK_EQ(zone_adopt(cp, wz->bytes), 0);
+				CHECK(memcmp(slots, wz->hash, wz->hash_size * 4) == 0);
+				for (uint32_t i = 0; i < cp->n_nodes; i++) {
+					size_t kl;
+					const uint8_t *k = zone_key(cp, i, &kl);
+					uint32_t got;
+					CHECK(zone_find_exact(cp, k, kl, &got) && got == i);
+				}
 			}
-			slots[0] = cp->n_nodes;
+			cp->hash_size /= 2;
 			CHECK_EQ(zone_adopt(cp, wz->bytes), -1);
 		}
 		free(cp);
@@ -267,6 +270,95 @@ void test_zone(void)
 			zone_free(bz);
 		}
 		zb_free(&zb);
+	}
+
+	/* zone_find_encloser() and zone_find_exact() (the hash index, one
+	 * probe per label climbed) against the binary search of the same
+	 * zone with its index hidden: every node, names below each node one
+	 * and three labels deep, "*" below each, a sibling sorting next to
+	 * it, on a zone of empty non-terminals, wildcards and escaped labels
+	 * and on a random one of ENC_NAMES names (its index sees collisions). */
+#ifdef __XTENSA__
+#define ENC_NAMES 200 /* the ESP8266's RAM; its build has no hash index */
+#else
+#define ENC_NAMES 3000
+#endif
+	for (int which = 0; which < 2; which++) {
+		struct zone *ez = NULL;
+		if (which == 0) {
+			ez = tz_build("example.com", wild);
+		} else {
+			static char lines[ENC_NAMES + 1][64];
+			static const char *rl[ENC_NAMES + 2];
+			uint32_t seed = 12345;
+			snprintf(lines[0], sizeof(lines[0]), "@ 1 SOA a b 1 2 3 4 5");
+			rl[0] = lines[0];
+			for (int i = 1; i <= ENC_NAMES; i++) {
+				char lab[3][8];
+				for (int j = 0; j < 3; j++) {
+					seed = seed * 1103515245u + 12345u;
+					snprintf(lab[j], sizeof(lab[j]), "%c%u", 'a' + (seed >> 16) % 5,
+						 (seed >> 8) % (j == 2 ? 40u : 7u));
+				}
+				seed = seed * 1103515245u + 12345u;
+				unsigned depth = 1 + (seed >> 16) % 3;
+				snprintf(lines[i], sizeof(lines[i]), "%s%s%s%s%s 1 A 192.0.2.1",
+					 depth > 2 ? lab[0] : "", depth > 2 ? "." : "",
+					 depth > 1 ? lab[1] : "", depth > 1 ? "." : "", lab[2]);
+				rl[i] = lines[i];
+			}
+			rl[ENC_NAMES + 1] = NULL;
+			ez = tz_build("example.com", rl);
+		}
+		CHECK(ez != NULL);
+		if (!ez)
+			continue;
+		struct zone plain = *ez; /* the same nodes, looked up without the index */
+		plain.hash_size = 0;
+		unsigned asked = 0, deeper = 0;
+		for (uint32_t i = 0; i < ez->n_nodes; i++) {
+			size_t kl;
+			const uint8_t *k = zone_key(ez, i, &kl);
+			/* Label octets, then a terminator (0); "\1\2" is an
+			 * escaped octet 1 (name_key). */
+			static const struct { const char *o; size_t n; } tails[] = {
+				{ "", 0 }, { "q\0", 2 }, { "*\0", 2 }, { "zz\0y\0\1\2x\0", 9 },
+			};
+			for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+				uint8_t key[NAME_KEY_MAX + 16];
+				size_t l = kl + tails[t].n;
+				memcpy(key, k, kl);
+				memcpy(key + kl, tails[t].o, tails[t].n);
+				uint32_t want, got;
+				int we = zone_find(&plain, key, l, &want);
+				if (!we)
+					want = zone_encloser(&plain, key, l, want);
+				int ge = zone_find_encloser(ez, key, l, &got);
+				CHECK_EQ(ge, we);
+				CHECK_EQ(got, want);
+				uint32_t x = ZONE_NONE, px = ZONE_NONE;
+				CHECK_EQ(zone_find_exact(ez, key, l, &x), we);
+				CHECK_EQ(zone_find_exact(&plain, key, l, &px), we);
+				if (we)
+					CHECK(x == want && px == want);
+				/* A name that sorts next to this one, one label
+				 * shorter at the end (its last label cut short). */
+				if (kl >= 2 && t == 0) {
+					key[kl - 2] = 0;
+					we = zone_find(&plain, key, kl - 1, &want);
+					if (!we)
+						want = zone_encloser(&plain, key, kl - 1, want);
+					ge = zone_find_encloser(ez, key, kl - 1, &got);
+					CHECK_EQ(ge, we);
+					CHECK_EQ(got, want);
+				}
+				asked++;
+				deeper += !we && want != 0;
+			}
+		}
+		CHECK(asked >= 4 * ez->n_nodes);
+		CHECK(deeper > ez->n_nodes); /* encloser below the apex: a climb of several probes */
+		zone_free(ez);
 	}
 
 	/* catalog_find: the longest apex wins, and the key returned is the
