@@ -32,6 +32,7 @@ static void release(struct zone *z)
 	struct zone *base = z->base, *shape = z->shape;
 	if (base && !shape && z->nodes == base->nodes)
 		nodes_done(base);
+	free(z->hash_own);
 	free(z);
 	release(shape);
 	release(base);
@@ -85,6 +86,25 @@ void zone_hash_fill(const struct zone *z, uint32_t *hash)
 	}
 }
 
+int zone_index(struct zone *z)
+{
+	if (!ICB_ZONE_HASH || !z->hash_size || z->hash)
+		return 0;
+	/* The version that owns the nodes z reads (a content patch reads
+	 * its base's or a reshaped version's): the index goes with them. */
+	struct zone *o = z->shape ? z->shape : z->base && z->nodes == z->base->nodes ? z->base : z;
+	if (!o->hash) {
+		uint32_t *h = malloc((size_t)o->hash_size * sizeof(*h));
+		if (!h)
+			return -1;
+		zone_hash_fill(o, h);
+		o->hash_own = h;
+		o->hash = h;
+	}
+	z->hash = o->hash;
+	return 0;
+}
+
 const struct zone_rrset *zone_patched(const struct zone *z, uint32_t i)
 {
 	uint32_t lo = 0, hi = z->n_patch;
@@ -134,6 +154,7 @@ int zone_adopt(struct zone *z, size_t len)
 	z->nsec3 = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz);
 	z->aux = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz);
 	z->hash = (const uint32_t *)(const void *)(blk + hdr + nsz + rsz + n3sz + asz);
+	z->hash_own = NULL;
 	z->data = blk + hdr + nsz + rsz + n3sz + asz + hsz;
 	z->dbase[0] = z->dbase[1] = z->data;
 	if (name_check(z->apex, sizeof(z->apex)) != z->apex_len)
@@ -208,11 +229,12 @@ static int search(const struct zone *z, uint32_t lo, const uint8_t *a, size_t al
 /* The hash index's answer for key: 1 and *idx = its node, or 0 if the
  * zone has no such name.  Slots of other names are passed on their tag
  * alone, mostly. */
-static int hash_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
+static int hash_find(const struct zone *z, const uint32_t *index, const uint8_t *key, size_t klen,
+		     uint32_t *idx)
 {
 	uint32_t mask = z->hash_size - 1, kh = zone_key_hash(key, klen), tag = ZONE_HASH_TAG(kh);
 	for (uint32_t h = kh & mask, tries = 0; tries <= mask; h = (h + 1) & mask, tries++) {
-		uint32_t slot = z->hash[h];
+		uint32_t slot = index[h];
 		if (slot == ZONE_NONE)
 			return 0;
 		if (ZONE_HASH_TAG(slot) != tag)
@@ -230,7 +252,8 @@ static int hash_find(const struct zone *z, const uint8_t *key, size_t klen, uint
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
 {
 	/* Most names asked for exist: one probe or two finds them. */
-	if (ICB_ZONE_HASH && z->hash_size && hash_find(z, key, klen, idx))
+	const uint32_t *index = ICB_ZONE_HASH ? z->hash : NULL;
+	if (index && hash_find(z, index, key, klen, idx))
 		return 1;
 	static const uint8_t none[1] = { 0 }; /* memcmp wants a pointer, even for 0 octets */
 	return search(z, 0, key, klen, none, 0, idx);
@@ -238,14 +261,16 @@ int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *i
 
 int zone_find_exact(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
 {
-	if (ICB_ZONE_HASH && z->hash_size)
-		return hash_find(z, key, klen, idx);
+	const uint32_t *index = ICB_ZONE_HASH ? z->hash : NULL;
+	if (index)
+		return hash_find(z, index, key, klen, idx);
 	return zone_find(z, key, klen, idx);
 }
 
 int zone_find_encloser(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *node)
 {
-	if (!ICB_ZONE_HASH || !z->hash_size) {
+	const uint32_t *index = ICB_ZONE_HASH ? z->hash : NULL;
+	if (!index) {
 		uint32_t pred;
 		if (zone_find(z, key, klen, &pred)) {
 			*node = pred;
@@ -254,14 +279,14 @@ int zone_find_encloser(const struct zone *z, const uint8_t *key, size_t klen, ui
 		*node = zone_encloser(z, key, klen, pred);
 		return 0;
 	}
-	if (hash_find(z, key, klen, node))
+	if (hash_find(z, index, key, klen, node))
 		return 1;
 	/* An ancestor's key is a prefix of the name's that ends with a
 	 * label's terminator; every ancestor is a node (empty non-terminals
 	 * are), so the first one found climbing is the closest encloser.
 	 * The apex (the empty key) ends the climb. */
 	for (size_t l = klen ? klen - 1 : 0; l > 0; l--)
-		if (key[l - 1] == 0 && hash_find(z, key, l, node))
+		if (key[l - 1] == 0 && hash_find(z, index, key, l, node))
 			return 0;
 	*node = 0;
 	return 0;
@@ -270,7 +295,8 @@ int zone_find_encloser(const struct zone *z, const uint8_t *key, size_t klen, ui
 /* "*" below node by its key (node's, then the label "*"), through the
  * hash index: a function of its own, so that the key's buffer is on the
  * stack only where there is an index. */
-static int hash_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx)
+static int hash_find_wildcard(const struct zone *z, const uint32_t *index, uint32_t node,
+			      uint32_t *idx)
 {
 	size_t pl;
 	const uint8_t *pk = zone_key(z, node, &pl);
@@ -280,12 +306,13 @@ static int hash_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx
 	memcpy(k, pk, pl);
 	k[pl] = '*';
 	k[pl + 1] = 0;
-	return hash_find(z, k, pl + 2, idx);
+	return hash_find(z, index, k, pl + 2, idx);
 }
 
 int zone_find_wildcard(const struct zone *z, uint32_t node, uint32_t *idx)
 {
-	if (ICB_ZONE_HASH && z->hash_size && hash_find_wildcard(z, node, idx))
+	const uint32_t *index = ICB_ZONE_HASH ? z->hash : NULL;
+	if (index && hash_find_wildcard(z, index, node, idx))
 		return 1;
 	/* Absent (or no index): the predecessor, for the proofs of denial.
 	 * Only the node's subtree can hold it, and it follows the node; its
@@ -385,6 +412,7 @@ size_t zone_flatten(const struct zone *z, zone_out_fn out, void *ctx)
 	head.nsec3 = NULL;
 	head.aux = NULL;
 	head.hash = NULL;
+	head.hash_own = NULL;
 	head.data = NULL;
 	head.base = NULL;
 	head.shape = NULL;
@@ -427,7 +455,13 @@ size_t zone_flatten(const struct zone *z, zone_out_fn out, void *ctx)
 	}
 	out(ctx, z->nsec3, n3sz);
 	out(ctx, z->aux, asz);
-	out(ctx, z->hash, hsz);
+	/* The hash index as empty slots: zone_adopt() makes it again (and a
+	 * version may not have it yet). */
+	uint32_t empty[16];
+	for (size_t i = 0; i < 16; i++)
+		empty[i] = ZONE_NONE;
+	for (size_t done = 0; done < hsz; done += sizeof(empty))
+		out(ctx, empty, hsz - done < sizeof(empty) ? hsz - done : sizeof(empty));
 	for (uint32_t i = 0; i < z->n_nodes; i++) {
 		const struct zone_node *n = &z->nodes[i];
 		size_t kl;

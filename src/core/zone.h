@@ -53,7 +53,7 @@ struct zone {
 	uint32_t neg_ttl;   /* min(SOA TTL, SOA MINIMUM), RFC 2308 section 5 */
 	uint32_t refresh, retry, expire;
 	uint32_t n_nodes, n_rrsets, n_records;
-	size_t bytes;       /* everything this version holds */
+	size_t bytes;       /* its block (an index zone_index() made is apart) */
 	/* DNSSEC (RFC 4035, 5155), worked out when the zone is built so that a
 	 * query hashes nothing but the name it asks about:
 	 * NSEC: aux[node] is the node at or before it that owns an NSEC;
@@ -73,9 +73,15 @@ struct zone {
 	 * the top 8 bits of its key's hash, so that a probe passes a slot of
 	 * another name without reading that name's node and key.  It holds
 	 * every node: a name it does not find is not in the zone, and the
-	 * ancestors of a name are found by it too, one probe per label. */
+	 * ancestors of a name are found by it too, one probe per label.
+	 * NULL while there is none yet: a reshaped version (zonepatch.h) is
+	 * served first and indexed once the version it replaced gave its
+	 * nodes and index back (zone_index()), so that a big zone's transfer
+	 * never holds two indexes beside two node arrays; meanwhile names are
+	 * found by binary search.  Atomic: set while query threads read. */
 	uint32_t hash_size;
-	const uint32_t *hash;
+	const uint32_t *_Atomic hash;
+	uint32_t *hash_own; /* the index zone_index() made, freed with the block */
 	const uint8_t *data;
 	/* A version made from another by an IXFR (zonepatch.h) shares a
 	 * whole version, its base: base's RRset array and octets, and unless
@@ -149,6 +155,13 @@ void zone_set_flags(const struct zone *z, struct zone_node *nodes);
 /* Fills the hash index (hash_size slots) of z's nodes: each node at its
  * key's slot or the next free one. */
 void zone_hash_fill(const struct zone *z, uint32_t *hash);
+
+/* Gives z (being served) its hash index if it has none: the index of
+ * the version whose nodes it reads, made now if that one has none either
+ * (hash_size slots, allocated apart from the block).  0, or -1 when
+ * there is no memory for it (names are still found, by binary search).
+ * Called by the thread that makes versions, not by query threads. */
+int zone_index(struct zone *z);
 
 /* Octets of the aux array. */
 static inline size_t zone_aux_count(const struct zone *z)

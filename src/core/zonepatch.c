@@ -422,8 +422,9 @@ static int reshape(struct zone_builder *b, const struct zone *cur, const struct 
 	size_t bits = (((size_t)s.slots + 7) / 8 + 3) & ~(size_t)3;
 	size_t isz = (size_t)s.n_ents * 4, rsz = (size_t)s.n_ents * sizeof(struct zone_rrset);
 	size_t nsz = (size_t)s.n_nodes * sizeof(struct zone_node);
-	size_t asz = mode == ZONE_NSEC ? (size_t)s.n_nodes * 4 : 0, hsz = (size_t)hslots * 4;
-	size_t front = hdr + bits + isz + rsz + nsz + asz + hsz;
+	size_t asz = mode == ZONE_NSEC ? (size_t)s.n_nodes * 4 : 0;
+	/* No hash index yet (zone.h: zone_index() once it is served). */
+	size_t front = hdr + bits + isz + rsz + nsz + asz;
 	uint8_t *blk = malloc(front + octets);
 	struct entry *ents = malloc((s.n_ents ? s.n_ents : 1) * sizeof(*ents));
 	if (!blk || !ents) {
@@ -439,7 +440,6 @@ static int reshape(struct zone_builder *b, const struct zone *cur, const struct 
 	struct zone_rrset *prs = (struct zone_rrset *)(void *)(blk + hdr + bits + isz);
 	struct zone_node *nodes = (struct zone_node *)(void *)(blk + hdr + bits + isz + rsz);
 	uint32_t *aux = (uint32_t *)(void *)(blk + hdr + bits + isz + rsz + nsz);
-	uint32_t *hash = (uint32_t *)(void *)(blk + hdr + bits + isz + rsz + nsz + asz);
 	uint8_t *own = blk + front;
 
 	struct shaper w;
@@ -483,8 +483,8 @@ static int reshape(struct zone_builder *b, const struct zone *cur, const struct 
 	z->aux = asz ? aux : NULL;
 	zone_set_flags(z, nodes);
 	z->hash_size = hslots;
-	z->hash = hslots ? hash : NULL;
-	zone_hash_fill(z, hash);
+	z->hash = NULL;
+	z->hash_own = NULL;
 	/* NSEC: the owner at or before each node (zonebuilder.c
 	 * prepare_proofs). */
 	uint32_t last = ZONE_NONE;
@@ -598,6 +598,7 @@ int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out
 	struct zone *shape = shape_of(cur);
 	z->base = base;
 	z->shape = shape;
+	z->hash_own = NULL; /* cur's index, if any, is its nodes' owner's */
 	z->refs = 1;
 	z->node_refs = 0;
 	z->n_patch = (uint32_t)n_all;

@@ -80,6 +80,12 @@ def test_query_threads_notify_and_reload():
         assert icb.logtext().count("bytes of new nodes and changed RRsets") == 5, icb.logtext()
         # once every thread has moved past the versions that read them
         icb.wait_log("nodes and indexes given back", timeout=5)
+        # A reshaped version is served without a hash index and gets one
+        # only after the version it replaced gave its own back: never two
+        # at once. The last version served has its index.
+        icb.wait_log("zone threads.test: name index made for serial %d" % serial, timeout=5)
+        log = icb.logtext()
+        assert log.index("nodes and indexes given back") < log.index("name index made"), log
         # A reload replaces the whole catalog under the threads.
         for _ in range(3):
             os.kill(icb.proc.pid, signal.SIGHUP)

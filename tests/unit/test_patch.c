@@ -233,7 +233,7 @@ static void random_zone(struct zone_builder *b, int sign)
 /* ---- differences ----------------------------------------------------- */
 
 struct counts {
-	unsigned patched, whole, failed, chained, axfr_patched, axfr_whole, reshaped;
+	unsigned patched, whole, failed, chained, axfr_patched, axfr_whole, reshaped, indexed;
 };
 
 /* A name that was not there, or an RRset of a type its owner had not:
@@ -591,6 +591,16 @@ static void chain(uint32_t seed, int sign, struct counts *k)
 		ref = nref;
 		cur = ncur;
 		ax = nax;
+		/* Served: its hash index now (a reshaped version, or a patch
+		 * over one, has none until then), on two steps of three; on
+		 * the third it answers by binary search and the next version
+		 * is made over one without it. */
+		if (step % 3) {
+			int had = cur->hash != NULL;
+			CHECK_EQ(zone_index(cur), 0);
+			CHECK(!ICB_ZONE_HASH || cur->hash != NULL);
+			k->indexed += !had && cur->hash != NULL;
+		}
 		same_answers(ref, cur);
 	}
 	zone_free(ref);
@@ -606,16 +616,18 @@ void test_patch(void)
 	cat.zones = &cz;
 	cat.n = 1;
 	CHECK_EQ(catalog_prepare(&cat), 0);
-	struct counts k = { 0, 0, 0, 0, 0, 0, 0 };
+	struct counts k = { 0, 0, 0, 0, 0, 0, 0, 0 };
 	zone_unused = spoil;
 	for (uint32_t seed = 1; seed <= 12; seed++)
 		chain(seed, (int)(seed & 1), &k);
 	printf("patch: %u patched (%u over a patch, %u with other names), %u whole, %u refused; "
-	       "by AXFR %u patched, %u whole\n",
-	       k.patched, k.chained, k.reshaped, k.whole, k.failed, k.axfr_patched, k.axfr_whole);
+	       "by AXFR %u patched, %u whole; %u indexed once served\n",
+	       k.patched, k.chained, k.reshaped, k.whole, k.failed, k.axfr_patched, k.axfr_whole,
+	       k.indexed);
 	/* Every road was taken. */
 	CHECK(k.patched > 20 && k.chained > 10 && k.whole > 10 && k.failed > 2 && k.reshaped > 20);
 	CHECK(k.axfr_patched > 20 && k.axfr_whole > 10);
+	CHECK(!ICB_ZONE_HASH || k.indexed > 20);
 	/* Whole versions replaced by reshaped ones gave their nodes up, and
 	 * the versions after them answered the same all the same. */
 	printf("patch: nodes and indexes of %u whole versions given up early, %zu octets\n",

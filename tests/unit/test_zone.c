@@ -314,7 +314,7 @@ void test_zone(void)
 		if (!ez)
 			continue;
 		struct zone plain = *ez; /* the same nodes, looked up without the index */
-		plain.hash_size = 0;
+		plain.hash = NULL;
 		unsigned asked = 0, deeper = 0;
 		for (uint32_t i = 0; i < ez->n_nodes; i++) {
 			size_t kl;

@@ -782,7 +782,12 @@ static err_t xfr_finished(struct icb_lwip_zone *z, struct tcp_pcb *pcb)
 	if (dropped_dnssec)
 		zlog(z, ICB_LOG_NOTICE, "signed zone served unsigned (strip-dnssec): dropped %lu DNSSEC records",
 		     dropped_dnssec);
+	/* One thread: the version replaced goes at once, and with it its
+	 * nodes and index; then the new one gets its index if it has none
+	 * (zone.h zone_index()). */
 	zone_free(catalog_publish(z->cz, nz));
+	if (zone_index(nz) < 0)
+		zlog(z, ICB_LOG_NOTICE, "no memory for the name index: names are looked up by binary search");
 	zlog(z, ICB_LOG_NOTICE, "loaded serial %lu from %s by AXFR: %lu records, %lu bytes%s, %lu ms",
 	     (unsigned long)nz->serial, peer, (unsigned long)nz->n_records, (unsigned long)nz->bytes,
 	     zone_patch_note(nz),

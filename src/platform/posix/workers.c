@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "xfrin.h"
 
 #define OFFLINE UINT64_MAX /* asleep: holds nothing */
 
@@ -134,7 +135,10 @@ void workers_reclaim(struct server *s)
 		else
 			s->retired[keep++] = s->retired[i];
 	}
+	size_t freed = s->n_retired - keep;
 	s->n_retired = keep;
+	if (freed && !keep)
+		xfrin_index_served(s); /* versions served without their index */
 }
 
 int workers_start(struct server *s)

@@ -84,6 +84,29 @@ static const char *zname(const struct xfrin *x)
 	return x->cfg->text;
 }
 
+void xfrin_index_served(struct server *s)
+{
+	/* While a replaced version may still be read, its nodes and index
+	 * are not given back yet: the new index waits, so that the two
+	 * are never held at once (the peak of a big zone's transfer). */
+	if (s->n_retired)
+		return;
+	for (size_t i = 0; i < s->cat.n; i++) {
+		struct cat_zone *cz = &s->cat.zones[i];
+		struct zone *z = cz->current;
+		if (!z || z->hash || !z->hash_size)
+			continue;
+		const char *name = cz->user ? zname(cz->user) : "?";
+		if (zone_index(z) < 0)
+			log_msg(LOG_NOTICE_,
+				"zone %s: no memory for the name index of serial %lu: names are looked up by binary search",
+				name, (unsigned long)z->serial);
+		else
+			log_msg(LOG_DEBUG_, "zone %s: name index made for serial %lu (%zu octets)", name,
+				(unsigned long)z->serial, (size_t)z->hash_size * 4);
+	}
+}
+
 static uint16_t random_id(void)
 {
 	/* Unpredictable IDs make forged answers harder (RFC 5452 9.2). */
@@ -256,6 +279,7 @@ static void xfr_finished(struct xfrin *x)
 		(unsigned long long)(loop_clock() - x->started));
 	/* Query threads may still read the old version for a moment. */
 	workers_retire(x->srv, old, zone_free_v);
+	xfrin_index_served(x->srv);
 	if (x->srv->cfg->data_dir[0] && snapshot_save(x->srv->cfg->data_dir, zname(x), z) < 0)
 		log_msg(LOG_ERR_, "zone %s: cannot keep a copy in %s: %s", zname(x),
 			x->srv->cfg->data_dir, strerror(errno));

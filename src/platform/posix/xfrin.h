@@ -51,6 +51,10 @@ struct xfrin {
 /* zone_free() for workers_retire(). */
 void zone_free_v(void *z);
 
+/* Gives each served version that has none its hash index (zone.h
+ * zone_index()), once no replaced version is waiting to be freed. */
+void xfrin_index_served(struct server *s);
+
 void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const struct cfg_zone *cfg);
 void xfrin_start(struct xfrin *x);
 /* The configuration was reloaded: the zone's settings and catalog entry
