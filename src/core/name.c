@@ -3,14 +3,6 @@
 
 #include <string.h>
 
-/* Without a branch: the letters of a name are of either case at random
- * when resolvers use 0x20, and a mispredicted branch per octet costs more
- * than these three operations. */
-static inline uint8_t lower(uint8_t c)
-{
-	return (uint8_t)(c | ((uint8_t)(c - 'A') < 26) << 5);
-}
-
 const char *name_strerror(int err)
 {
 	switch (err) {
@@ -129,7 +121,7 @@ void name_lower(uint8_t *name)
 	while (*name) {
 		uint8_t l = *name++;
 		for (uint8_t i = 0; i < l; i++, name++)
-			*name = lower(*name);
+			*name = name_lower_octet(*name);
 	}
 }
 
@@ -144,7 +136,7 @@ int name_equal(const uint8_t *a, const uint8_t *b)
 		a++;
 		b++;
 		for (uint8_t i = 0; i < l; i++)
-			if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
+			if (a[i] != b[i] && name_lower_octet(a[i]) != name_lower_octet(b[i]))
 				return 0;
 		a += l;
 		b += l;
@@ -266,7 +258,7 @@ size_t name_key(const uint8_t *name, unsigned labels, uint8_t *key)
 	while (n--) {
 		const uint8_t *l = name + lab[n];
 		for (uint8_t i = 1; i <= l[0]; i++) {
-			uint8_t ch = lower(l[i]);
+			uint8_t ch = name_lower_octet(l[i]);
 			if (ch < 2) { /* keep 0x00 free for the terminator */
 				key[k++] = 1;
 				key[k++] = (uint8_t)(ch + 1);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "name.h"
+
 void bld_init(struct builder *b, uint8_t *buf, size_t cap)
 {
 	b->buf = buf;
@@ -12,11 +14,6 @@ void bld_init(struct builder *b, uint8_t *buf, size_t cap)
 	b->n_comp = 0;
 	b->qname = NULL;
 	b->qname_off = 0;
-}
-
-static inline uint8_t lc(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
 /* Does the name written at off in our own output equal name?  The output
@@ -45,7 +42,7 @@ static int out_equal(const struct builder *b, size_t off, const uint8_t *name)
 		 * (0x20 queries) and compared again folded. */
 		if (memcmp(b->buf + off + 1, name + 1, l) != 0)
 			for (uint8_t i = 1; i <= l; i++)
-				if (lc(b->buf[off + i]) != lc(name[i]))
+				if (name_lower_octet(b->buf[off + i]) != name_lower_octet(name[i]))
 					return 0;
 		off += 1 + (size_t)l;
 		name += 1 + l;
@@ -86,7 +83,7 @@ void bld_name(struct builder *b, const uint8_t *name, int compress)
 		const struct comp_entry *c = b->comp, *end = b->comp + b->n_comp;
 		for (; c < end; c++) {
 			const uint8_t *o = b->buf + c->off;
-			if (c->len == len && o[0] == p[0] && lc(o[1]) == lc(p[1]) &&
+			if (c->len == len && o[0] == p[0] && name_lower_octet(o[1]) == name_lower_octet(p[1]) &&
 			    out_equal(b, c->off, p)) {
 				cand = c;
 				break;
