@@ -334,8 +334,9 @@ def markdown(R, pngs):
       "every 25 ms until it serves the new serial and one second more. Two changes, one after "
       "the other: one TXT at the apex gets new contents (ICBIND compares the incoming zone with "
       "the one it serves and patches the RRsets that changed), then a name is added (a new name "
-      "changes the zone's shape: ICBIND makes a reshaped version, with its own nodes and name "
-      "index over the names and RDATA it serves). Peak over steady:\n\n")
+      "changes the zone's shape: ICBIND makes a reshaped version, with its own nodes over the "
+      "names and RDATA it serves, and its own name index once the old version's is given back). "
+      "Peak over steady:\n\n")
     for key, what in (("xfr", "new contents of one RRset"), ("xfr_name", "a new name")):
         if not any(values(R, size, "icbind", key + ".ratio_pss") for size in sizes_of(R)):
             continue
