@@ -193,6 +193,18 @@
 #define ICB_ZONE_HASH 1
 #endif
 
+/* A zone at least this big (octets of its version) is past the CPU's
+ * caches: a server answering from one looks a batch of queries up a step
+ * at a time (query.h query_hint_start), so that the cache misses of the
+ * batch overlap.  Below it, that would be work for nothing. */
+#ifndef ICB_PREFETCH_BYTES
+#define ICB_PREFETCH_BYTES (8u << 20)
+#endif
+/* ... when a batch holds at least this many (one has nothing to overlap). */
+#ifndef ICB_PREFETCH_BATCH
+#define ICB_PREFETCH_BATCH 2
+#endif
+
 /* The zone builder keeps a transfer's records in chunks of 2^ZB_CHUNK_SHIFT
  * octets (zonebuilder.h) and frees each once its records are laid out.
  * Bigger chunks waste less at their ends; on a server each is above the C

@@ -122,6 +122,43 @@ static void notify(const struct catalog *cat, const uint8_t *qname, uint16_t qty
 	res->rcode = RC_NOERROR;
 }
 
+void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
+		      struct query_hint *h)
+{
+	h->z = NULL;
+	struct cursor c;
+	cur_init(&c, q, qlen);
+	cur_skip(&c, 4);
+	if (cur_u16(&c) != 1 || c.err)
+		return; /* not one question: nothing to look up */
+	cur_skip(&c, 6);
+	uint8_t qname[NAME_MAXLEN], key[NAME_KEY_MAX];
+	size_t klen;
+	if (name_parse(&c, qname, 1) < 0)
+		return;
+	const struct cat_zone *cz = catalog_find(cat, qname, key, &klen);
+	const struct zone *z = cz ? cat_zone_serving(cz) : NULL;
+	if (z && zone_hint_slot(z, key, klen, &h->slot, &h->tag)) {
+		h->z = z;
+		h->step = 1;
+	}
+}
+
+void query_hint_next(struct query_hint *h)
+{
+	if (!h->z)
+		return;
+	if (h->step == 1) {
+		h->node = zone_hint_node(h->z, h->slot, h->tag);
+		h->step = 2;
+		if (h->node == ZONE_NONE)
+			h->z = NULL;
+	} else {
+		zone_hint_data(h->z, h->node);
+		h->z = NULL;
+	}
+}
+
 size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		     const struct query_env *env, uint8_t *out, size_t cap,
 		     struct query_result *res)

@@ -43,6 +43,22 @@ struct query_result {
 	const struct tsig_key *key; /* the key it was signed with */
 };
 
+/* A batch of queries looked up a step at a time before they are answered,
+ * so that the cache misses of a big zone (the hash slot, the node, its key
+ * and RRsets: each read needs the one before) overlap across the batch
+ * instead of following one another: query_hint_start() for every query,
+ * then query_hint_next() twice for every one, then query_process() for
+ * each.  Hints only, with no effect on any answer; a query that is not a
+ * plain question to a zone with a hash index is left alone. */
+struct query_hint {
+	const struct zone *z; /* NULL: nothing (more) to fetch */
+	uint32_t slot, tag, node;
+	int step;
+};
+void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
+		      struct query_hint *h);
+void query_hint_next(struct query_hint *h);
+
 /* Process the message q; write the response into out (cap octets, at least
  * 512) and return its length, or 0 to send nothing. */
 size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,

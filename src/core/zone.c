@@ -249,6 +249,42 @@ static int hash_find(const struct zone *z, const uint32_t *index, const uint8_t 
 	return 0;
 }
 
+int zone_hint_slot(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *slot,
+		   uint32_t *tag)
+{
+	const uint32_t *index = ICB_ZONE_HASH ? z->hash : NULL;
+	if (!index)
+		return 0;
+	uint32_t kh = zone_key_hash(key, klen);
+	*slot = kh & (z->hash_size - 1);
+	*tag = ZONE_HASH_TAG(kh);
+	ZONE_PREFETCH(&index[*slot]);
+	return 1;
+}
+
+uint32_t zone_hint_node(const struct zone *z, uint32_t slot, uint32_t tag)
+{
+	const uint32_t *index = ICB_ZONE_HASH ? z->hash : NULL;
+	if (!index || slot >= z->hash_size)
+		return ZONE_NONE;
+	uint32_t v = index[slot];
+	if (v == ZONE_NONE || ZONE_HASH_TAG(v) != tag)
+		return ZONE_NONE;
+	ZONE_PREFETCH(&z->nodes[v & ZONE_HASH_NODE]);
+	return v & ZONE_HASH_NODE;
+}
+
+void zone_hint_data(const struct zone *z, uint32_t node)
+{
+	if (node >= z->n_nodes)
+		return;
+	const struct zone_node *n = &z->nodes[node];
+	ZONE_PREFETCH(z->dbase[n->key >> 31] + (n->key & ~ZONE_PATCHED));
+	/* A whole version's RRsets; a patched one's may be its own. */
+	if (!z->patch_bits && n->rrsets < z->n_rrsets)
+		ZONE_PREFETCH(&z->rrsets[n->rrsets]);
+}
+
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx)
 {
 	/* Most names asked for exist: one probe or two finds them. */

@@ -200,6 +200,24 @@ static inline const uint8_t *zone_key(const struct zone *z, uint32_t node, size_
  * binary search for the predecessor. */
 int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx);
 
+/* Asks the CPU to start loading the cache line at p, a hint with no other
+ * effect: GCC's and Clang's builtin, nothing elsewhere. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ZONE_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define ZONE_PREFETCH(p) ((void)(p))
+#endif
+
+/* A lookup of key by the hash index a step at a time, each step starting
+ * the load the next one reads (query.h query_hint_start): the slot, the
+ * node, then its key and RRsets.  zone_hint_slot() is 0 when the version
+ * has no index (nothing to fetch); zone_hint_node() gives ZONE_NONE when
+ * the slot does not hold the name (absent, or further on). */
+int zone_hint_slot(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *slot,
+		   uint32_t *tag);
+uint32_t zone_hint_node(const struct zone *z, uint32_t slot, uint32_t tag);
+void zone_hint_data(const struct zone *z, uint32_t node);
+
 /* Exact match only: 1 and *idx = the node, or 0.  With the hash index a
  * name that is not there costs no binary search. */
 int zone_find_exact(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *idx);

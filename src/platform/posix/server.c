@@ -134,6 +134,16 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 	if (n <= 0)
 		return 0; /* EAGAIN, or an ICMP error reported late */
 	uint64_t now = (uint64_t)time(NULL);
+	if (s->prefetch && n >= ICB_PREFETCH_BATCH) {
+		/* A big zone: the batch's lookups a step at a time, each
+		 * step's cache misses overlapping (query.h). */
+		struct query_hint h[UDP_BATCH];
+		for (int i = 0; i < n; i++)
+			query_hint_start(cat, b->q[i], b->in[i].msg_len, &h[i]);
+		for (int step = 0; step < 2; step++)
+			for (int i = 0; i < n; i++)
+				query_hint_next(&h[i]);
+	}
 	int out = 0;
 	for (int i = 0; i < n; i++) {
 		struct msghdr *mh = &b->in[i].msg_hdr;

@@ -60,6 +60,7 @@ struct server {
 	struct udp_batch *udp;          /* buffers for the main thread's UDP batches */
 	unsigned cfg_udp_max;           /* udp-max-payload, read by every thread */
 	struct rrl *rrl;                /* response rate limiting, or NULL */
+	_Atomic int prefetch;           /* a zone served is past the caches (query_hint_start) */
 	void *rrl_mem;
 	pthread_mutex_t rrl_lock;       /* one table for all threads: an exact limit */
 

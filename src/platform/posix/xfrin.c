@@ -86,6 +86,14 @@ static const char *zname(const struct xfrin *x)
 
 void xfrin_index_served(struct server *s)
 {
+	/* Is a zone served past the caches?  Then batches of queries are
+	 * looked up a step at a time (query.h). */
+	int big = 0;
+	for (size_t i = 0; i < s->cat.n && !big; i++) {
+		const struct zone *z = s->cat.zones[i].current;
+		big = z && (z->base ? z->base->bytes : z->bytes) >= ICB_PREFETCH_BYTES;
+	}
+	s->prefetch = big;
 	/* While a replaced version may still be read, its nodes and index
 	 * are not given back yet: the new index waits, so that the two
 	 * are never held at once (the peak of a big zone's transfer). */
@@ -636,6 +644,7 @@ static void restore(struct xfrin *x)
 		return;
 	}
 	catalog_publish(x->cz, z);
+	xfrin_index_served(x->srv);
 	refresh_restore(&x->r, loop_clock(), z->refresh, z->retry, z->expire,
 			(uint64_t)(expire - age) * 1000u);
 	log_msg(LOG_NOTICE_, "zone %s: serving serial %lu from the copy in %s (checked %lld s ago), %lu records",

@@ -51,8 +51,10 @@ struct xfrin {
 /* zone_free() for workers_retire(). */
 void zone_free_v(void *z);
 
-/* Gives each served version that has none its hash index (zone.h
- * zone_index()), once no replaced version is waiting to be freed. */
+/* After a version is served: notes whether a zone served is past the
+ * caches (server.prefetch), and gives each served version that has none
+ * its hash index (zone.h zone_index()) once no replaced version is
+ * waiting to be freed. */
 void xfrin_index_served(struct server *s);
 
 void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const struct cfg_zone *cfg);
