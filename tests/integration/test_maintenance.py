@@ -539,6 +539,8 @@ def test_changed_contents_patch_the_zone(procs, tmp_path, how):
         log = icb.logtext()[mark:]
         assert re.search(r"loaded serial %d from \S+ by %s: \d+ records, \d+ bytes of %s \(" %
                          (new, how, kinds[kind]), log), (kind, log)
+        if kind == "reshape":  # served first, then its hash index (one thread: at once)
+            icb.wait_log("zone %s: name index made for serial %d" % (zone, new), 5.0, start=mark)
     r = query(icb, "www.%s" % zone, "TXT")
     assert r.rcode() == dns.rcode.NOERROR and [rd.strings for rd in r.answer[0]] == [(b"patched thrice",)], r
     r = query(icb, "gone.%s" % zone, "A")

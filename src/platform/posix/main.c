@@ -175,6 +175,7 @@ static void reload(struct server *s, int argc, char **argv)
 	}
 	/* The old arrays go with the old live catalog, once no thread reads. */
 	s->cat = ncat;
+	xfrin_versions_changed(s); /* zones gone: perhaps no big one is left */
 	if (publish_live(s) < 0)
 		log_msg(LOG_ERR_, "reload: out of memory");
 	if (nc->n_listen != s->cfg->n_listen ||

@@ -138,7 +138,7 @@ void workers_reclaim(struct server *s)
 	size_t freed = s->n_retired - keep;
 	s->n_retired = keep;
 	if (freed && !keep)
-		xfrin_index_served(s); /* versions served without their index */
+		xfrin_versions_changed(s); /* versions served without their index */
 }
 
 int workers_start(struct server *s)

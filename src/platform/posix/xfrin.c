@@ -84,7 +84,7 @@ static const char *zname(const struct xfrin *x)
 	return x->cfg->text;
 }
 
-void xfrin_index_served(struct server *s)
+void xfrin_versions_changed(struct server *s)
 {
 	/* Is a zone served past the caches?  Then batches of queries are
 	 * looked up a step at a time (query.h). */
@@ -287,7 +287,7 @@ static void xfr_finished(struct xfrin *x)
 		(unsigned long long)(loop_clock() - x->started));
 	/* Query threads may still read the old version for a moment. */
 	workers_retire(x->srv, old, zone_free_v);
-	xfrin_index_served(x->srv);
+	xfrin_versions_changed(x->srv);
 	if (x->srv->cfg->data_dir[0] && snapshot_save(x->srv->cfg->data_dir, zname(x), z) < 0)
 		log_msg(LOG_ERR_, "zone %s: cannot keep a copy in %s: %s", zname(x),
 			x->srv->cfg->data_dir, strerror(errno));
@@ -644,7 +644,7 @@ static void restore(struct xfrin *x)
 		return;
 	}
 	catalog_publish(x->cz, z);
-	xfrin_index_served(x->srv);
+	xfrin_versions_changed(x->srv);
 	refresh_restore(&x->r, loop_clock(), z->refresh, z->retry, z->expire,
 			(uint64_t)(expire - age) * 1000u);
 	log_msg(LOG_NOTICE_, "zone %s: serving serial %lu from the copy in %s (checked %lld s ago), %lu records",

@@ -55,7 +55,7 @@ void zone_free_v(void *z);
  * caches (server.prefetch), and gives each served version that has none
  * its hash index (zone.h zone_index()) once no replaced version is
  * waiting to be freed. */
-void xfrin_index_served(struct server *s);
+void xfrin_versions_changed(struct server *s);
 
 void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const struct cfg_zone *cfg);
 void xfrin_start(struct xfrin *x);
