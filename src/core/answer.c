@@ -479,16 +479,14 @@ static void write_rdata(struct builder *b, const struct rrtype *d, const uint8_t
 	size_t pos = 0;
 	for (unsigned i = 0; i < sizeof(d->fields) && d->fields[i] != RD_END && pos < len; i++) {
 		uint8_t f = d->fields[i];
-		if (f == RD_NAME_C) {
-			bld_name(b, rd + pos, 1);
+		/* Names in RDATA are the zone's (or a synthesised CNAME's,
+		 * also kept until the message is written). */
+		if (f == RD_NAME_C || f == RD_NAME_D || f == RD_NAME_U) {
+			bld_name(b, rd + pos, f == RD_NAME_C ? BLD_COMPRESS | BLD_KEPT : BLD_KEPT);
 			pos += name_len(rd + pos);
 		} else if (f & 0x80) {
 			bld_bytes(b, rd + pos, f & 0x7F);
 			pos += f & 0x7F;
-		} else if (f == RD_NAME_D || f == RD_NAME_U) {
-			size_t n = name_len(rd + pos);
-			bld_bytes(b, rd + pos, n);
-			pos += n;
 		} else if (f == RD_STR) {
 			bld_bytes(b, rd + pos, 1 + (size_t)rd[pos]);
 			pos += 1 + (size_t)rd[pos];
@@ -502,11 +500,11 @@ static void write_rdata(struct builder *b, const struct rrtype *d, const uint8_t
 /* owner_at: where the owner was written for the RRset's first RR (its
  * name again, compressed to two octets), or NO_OFFSET. */
 #define NO_OFFSET ((size_t)-1)
-static void write_rr(struct builder *b, const uint8_t *owner, size_t owner_at, uint16_t type,
-		     uint32_t ttl, const uint8_t *rd, size_t len)
+static void write_rr(struct builder *b, const uint8_t *owner, int how, size_t owner_at,
+		     uint16_t type, uint32_t ttl, const uint8_t *rd, size_t len)
 {
 	if (owner_at == NO_OFFSET)
-		bld_name(b, owner, 1);
+		bld_name(b, owner, how);
 	else
 		bld_name_again(b, owner_at, owner);
 	bld_u16(b, type);
@@ -529,15 +527,20 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 			if (e->section != sec)
 				continue;
 			const uint8_t *owner = e->owner;
+			/* Owners are the question, the zone's names or synthesised
+			 * names, all kept until the end, but for a proof's owner
+			 * made in own, which the next one overwrites. */
+			int how = BLD_COMPRESS | BLD_KEPT;
 			if (!owner) { /* a proof's owner: the node's own name */
 				if (zone_node_name(e->z, e->node, own) < 0)
 					continue;
 				owner = own;
+				how = BLD_COMPRESS;
 			}
 			struct builder_mark m = bld_mark(b);
 			uint16_t n = 0;
 			if (!e->rs) {
-				write_rr(b, owner, NO_OFFSET, T_CNAME, e->ttl, e->synth,
+				write_rr(b, owner, how, NO_OFFSET, T_CNAME, e->ttl, e->synth,
 					 name_len(e->synth));
 				n = 1;
 			} else {
@@ -546,7 +549,8 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 				size_t at = NO_OFFSET;
 				for (uint16_t k = 0; k < e->rs->count; k++, rd = rdata_next(rd)) {
 					size_t here = b->len;
-					write_rr(b, owner, at, e->rs->type, ttl, rd + 2, rdata_len(rd));
+					write_rr(b, owner, how, at, e->rs->type, ttl, rd + 2,
+						 rdata_len(rd));
 					if (k == 0)
 						at = here;
 				}

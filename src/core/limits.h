@@ -50,6 +50,9 @@
 #ifndef BUILDER_COMP_MAX
 #define BUILDER_COMP_MAX 16
 #endif
+#ifndef BUILDER_KEPT_MAX
+#define BUILDER_KEPT_MAX 4
+#endif
 #ifndef XFR_MAX_LABELS
 #define XFR_MAX_LABELS 2048
 #endif
@@ -127,6 +130,15 @@
  * uncompressed (bigger answers, nothing wrong). */
 #ifndef BUILDER_COMP_MAX
 #define BUILDER_COMP_MAX 48
+#endif
+
+/* Names remembered by address in one response (wire.h): a name written
+ * again (the question as the owner of its answer, an exchange or target
+ * as the owner of its addresses) is a pointer with no search.  8 or 16
+ * octets each, on the stack; beyond it names are found by their suffixes
+ * (the same answer, found more slowly). */
+#ifndef BUILDER_KEPT_MAX
+#define BUILDER_KEPT_MAX 8
 #endif
 
 /* ---- the transfer parser (xfr.c) ----------------------------------- */

@@ -248,10 +248,9 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	bld_bytes(&b, hdr, 12);
 	if (echo_q) {
 		/* As asked (nothing to compress against yet); every suffix of it
-		 * is remembered for the names that follow. */
-		bld_name(&b, qname, 1);
-		b.qname = qname;
-		b.qname_off = 12;
+		 * is remembered for the names that follow, and the name itself
+		 * by address (qname holds still until the end). */
+		bld_name(&b, qname, BLD_COMPRESS | BLD_KEPT);
 		bld_u16(&b, qtype);
 		bld_u16(&b, qclass);
 	}
@@ -294,7 +293,8 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 			if (answer_write(&a, &b, counts))
 				rflags |= F_TC;
 			/* The class rate limiting counts it in (a copy: the
-			 * names here do not outlive this call). */
+			 * names here do not outlive this call), made only when
+			 * rates are limited. */
 			const uint8_t *rn = qname;
 			if (rcode == RC_NXDOMAIN_) {
 				res->rrl_kind = RRL_NXDOMAIN;
@@ -305,12 +305,14 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 			} else if (!counts[0]) {
 				res->rrl_kind = RRL_NODATA;
 			}
-			if (res->rrl_kind == RRL_ANSWER && a.wild_zone &&
-			    zone_node_name(a.wild_zone, a.wild_node, res->rrl_buf) > 0)
-				rn = res->rrl_buf;
-			else
-				memcpy(res->rrl_buf, rn, name_len(rn));
-			res->rrl_name = res->rrl_buf;
+			if (env->rrl) {
+				if (res->rrl_kind == RRL_ANSWER && a.wild_zone &&
+				    zone_node_name(a.wild_zone, a.wild_node, res->rrl_buf) > 0)
+					rn = res->rrl_buf;
+				else
+					memcpy(res->rrl_buf, rn, name_len(rn));
+				res->rrl_name = res->rrl_buf;
+			}
 		}
 	}
 	if (b.err) /* cannot happen: limit >= 512 holds a header and question */

@@ -17,6 +17,7 @@ struct query_env {
 	uint16_t udp_max;         /* our EDNS(0) payload limit */
 	struct netaddr client;
 	uint64_t now;             /* wall-clock seconds, for TSIG */
+	int rrl;                  /* rates are limited: set res->rrl_name */
 };
 
 enum query_action {

@@ -137,27 +137,33 @@ struct builder {
 		uint16_t len;
 	} comp[BUILDER_COMP_MAX];
 	unsigned n_comp;
-	/* Most names written are the question's own: that one, by address,
-	 * goes straight to a pointer to where it was written. */
-	const uint8_t *qname;
-	uint16_t qname_off;
+	/* Names written from memory that holds still until the message is
+	 * done (the question, the zone's names): most names of an answer are
+	 * one of them again (the question as owner, an exchange or target as
+	 * the owner of its addresses), found by address with no search. */
+	struct kept_name {
+		const uint8_t *name;
+		uint16_t off;
+	} kept[BUILDER_KEPT_MAX];
+	unsigned n_kept;
 };
 
 struct builder_mark {
 	size_t len;
-	unsigned n_comp;
+	unsigned n_comp, n_kept;
 };
 
 void bld_init(struct builder *b, uint8_t *buf, size_t cap);
 static inline struct builder_mark bld_mark(const struct builder *b)
 {
-	struct builder_mark m = { b->len, b->n_comp };
+	struct builder_mark m = { b->len, b->n_comp, b->n_kept };
 	return m;
 }
 static inline void bld_rollback(struct builder *b, struct builder_mark m)
 {
 	b->len = m.len;
 	b->n_comp = m.n_comp;
+	b->n_kept = m.n_kept;
 	b->err = 0;
 }
 /* The small writers are inline: they run for every field of every RR. */
@@ -200,9 +206,12 @@ static inline void bld_u32(struct builder *b, uint32_t v)
 	b->len += 4;
 }
 /* Write a wire name (trusted: from our store or validated), compressed
- * against the names written before it if compress; its suffixes are
- * remembered for the names that follow. */
-void bld_name(struct builder *b, const uint8_t *name, int compress);
+ * against the names written before it if BLD_COMPRESS; its suffixes are
+ * remembered for the names that follow.  BLD_KEPT: the name's octets stay
+ * at this address until the message is done, so it is remembered by
+ * address too (a buffer that is written over may not say so). */
+enum { BLD_PLAIN = 0, BLD_COMPRESS = 1, BLD_KEPT = 2 };
+void bld_name(struct builder *b, const uint8_t *name, int how);
 /* Write again the name (compressed) that was written at offset at, e.g.
  * the owner of each RR of an RRset after the first: a copy of its pointer
  * if it was one, else a pointer to it. */

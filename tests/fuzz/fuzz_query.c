@@ -149,7 +149,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} runs[] = { { TRANSPORT_UDP, 1232 }, { TRANSPORT_UDP, 4096 }, { TRANSPORT_TCP, 1232 } };
 	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
 		struct query_env env = { runs[i].transport, runs[i].udp_max,
-					 { 4, { 127, 0, 0, 1 }, 5353 }, NOW };
+					 { 4, { 127, 0, 0, 1 }, 5353 }, NOW,
+					 i == 1 /* the copy for rate limiting too */ };
 		/* The client: 127.0.0.1 (the primary of example.com and
 		 * signed.example), but 10.0.0.1 (example.net's allow-notify)
 		 * or ::1 (its primary) when the ID ends in binary 10 or 11. */

@@ -289,7 +289,7 @@ static void ask(const struct zone *z, const struct walk *w)
 		FUZZ_CHECK(l > 0, "xfr_make_query");
 		for (int t = 0; t < 2; t++) {
 			struct query_env env = { t ? TRANSPORT_TCP : TRANSPORT_UDP, 1232,
-						 { 4, { 192, 0, 2, 1 }, 1 }, 1700000000 };
+						 { 4, { 192, 0, 2, 1 }, 1 }, 1700000000, 0 };
 			struct query_result res;
 			size_t n = query_process(&cat, q, l, &env, out, sizeof(out), &res);
 			fuzz_check_response(&cat, q, l, out, n, sizeof(out), &env, &res);

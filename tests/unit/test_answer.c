@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/query.h"
+#include "core/rrl.h"
 #include "core/rrtype.h"
 #include "core/tsig.h"
 #include "core/xfr.h"
@@ -95,7 +96,7 @@ static void parse_reply(struct reply *r)
 
 static void ask(struct reply *r, const uint8_t *q, size_t qlen, int tcp)
 {
-	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0 };
+	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0, 0 };
 	r->len = query_process(&cat, q, qlen, &env, resp, sizeof(resp), &r->res);
 	if (r->len)
 		parse_reply(r);
@@ -106,6 +107,24 @@ static void q(struct reply *r, const char *name, uint16_t type)
 	uint8_t b[512];
 	size_t l = make_query(b, name, type, 0x0100);
 	ask(r, b, l, 0);
+}
+
+/* The name response rate limiting counts a query by (rrl.h), made only
+ * when the caller limits rates: check it is that, as text. */
+static void rrl_name_is(const char *qname, uint16_t type, int kind, const char *want)
+{
+	uint8_t b[512], got[NAME_MAXLEN];
+	size_t l = make_query(b, qname, type, 0);
+	struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0, 1 };
+	struct query_result res;
+	CHECK(query_process(&cat, b, l, &env, resp, sizeof(resp), &res) > 0);
+	CHECK_EQ(res.rrl_kind, kind);
+	CHECK(res.rrl_name != NULL);
+	CHECK(name_from_text(want, got) > 0);
+	CHECK(res.rrl_name && name_equal(res.rrl_name, got));
+	env.rrl = 0; /* not limited: not made */
+	CHECK(query_process(&cat, b, l, &env, resp, sizeof(resp), &res) > 0);
+	CHECK(res.rrl_name == NULL);
 }
 
 void test_answer(void);
@@ -190,6 +209,12 @@ void test_answer(void)
 	q(&r, "c.ent.example.com", T_A); /* an empty non-terminal: NODATA */
 	CHECK_EQ(r.rcode, 0);
 	CHECK_EQ(r.ns, 1);
+
+	rrl_name_is("HOST.example.com", T_A, RRL_ANSWER, "host.example.com");
+	rrl_name_is("nope.example.com", T_A, RRL_NXDOMAIN, "example.com");
+	rrl_name_is("host.example.com", T_MX, RRL_NODATA, "host.example.com");
+	rrl_name_is("x.y.wild.example.com", T_TXT, RRL_ANSWER, "*.wild.example.com");
+	rrl_name_is("a.ns.sub.example.com", T_A, RRL_REFERRAL, "sub.example.com");
 
 	/* Wildcards: synthesis, none at existing names or below them. */
 	q(&r, "x.y.wild.example.com", T_TXT);
@@ -319,7 +344,7 @@ void test_answer(void)
 	CHECK(r.flags & 0x0400);
 	CHECK_EQ(r.res.action, QA_NOTIFY);
 	{
-		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 9 }, 5353 }, 0 };
+		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 9 }, 5353 }, 0, 0 };
 		struct query_result res;
 		size_t n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
 		CHECK(n > 0);
@@ -345,7 +370,7 @@ void test_answer(void)
 		cat.n_keys = 1;
 		cz[0].primary_key[0] = &key;
 		uint64_t now = 1700000000;
-		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, now };
+		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, now, 0 };
 		struct query_result res;
 		uint8_t mac[HMAC_MAX_LEN];
 		size_t mac_len = 0;
@@ -414,7 +439,7 @@ void test_answer(void)
 		CHECK(r.len <= 1232);
 		l = make_query(b, "big.example.com", T_TXT, 0);
 		l = add_opt(b, l, 4096, 0, NULL, 0);
-		struct query_env env = { TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0 };
+		struct query_env env = { TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0, 0 };
 		r.len = query_process(&cat, b, l, &env, resp, sizeof(resp), &r.res);
 		parse_reply(&r);
 		CHECK(!(r.flags & 0x0200));

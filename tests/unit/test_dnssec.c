@@ -41,7 +41,25 @@ struct sections {
 	int rcode, aa, tc;
 	unsigned count[3][64]; /* per section, per type (types < 64) */
 	unsigned total[3];
+	/* Owners of the authority's NSEC and NSEC3 records, and of the
+	 * RRSIGs that cover them. */
+	uint8_t proof[4][NAME_MAXLEN], sig[4][NAME_MAXLEN];
+	unsigned n_proof, n_sig;
 };
+
+/* The proofs are of different names (each its own, not one written twice),
+ * each signed by an RRSIG of the same owner. */
+static void proofs_distinct(const struct sections *s)
+{
+	for (unsigned i = 0; i < s->n_proof; i++) {
+		for (unsigned j = i + 1; j < s->n_proof; j++)
+			CHECK(!name_equal(s->proof[i], s->proof[j]));
+		unsigned signed_by = 0;
+		for (unsigned k = 0; k < s->n_sig; k++)
+			signed_by += name_equal(s->proof[i], s->sig[k]);
+		CHECK_EQ(signed_by, 1);
+	}
+}
 
 static struct catalog cat;
 static uint8_t resp[65536];
@@ -57,7 +75,7 @@ static void ask(struct sections *s, const char *name, uint16_t type, int dnssec_
 	if (!dnssec_ok)
 		q[l + 7] = 0;
 	l += sizeof(opt);
-	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0 };
+	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0, 0 };
 	struct query_result res;
 	size_t len = query_process(&cat, q, l, &env, resp, sizeof(resp), &res);
 	memset(s, 0, sizeof(*s));
@@ -80,7 +98,14 @@ static void ask(struct sections *s, const char *name, uint16_t type, int dnssec_
 			name_parse(&c, n, 1);
 			uint16_t t = cur_u16(&c);
 			cur_skip(&c, 6);
-			cur_skip(&c, cur_u16(&c));
+			uint16_t rdlen = cur_u16(&c);
+			const uint8_t *rd = cur_take(&c, rdlen);
+			int covered = rd && rdlen >= 2 ? (rd[0] << 8 | rd[1]) : 0;
+			if (sec == 1 && (t == T_NSEC || t == T_NSEC3) && s->n_proof < 4)
+				memcpy(s->proof[s->n_proof++], n, name_len(n));
+			if (sec == 1 && t == T_RRSIG && (covered == T_NSEC || covered == T_NSEC3) &&
+			    s->n_sig < 4)
+				memcpy(s->sig[s->n_sig++], n, name_len(n));
 			if (t < 64) {
 				s->count[sec][t]++;
 				s->total[sec]++;
@@ -140,6 +165,8 @@ void test_dnssec(void)
 	CHECK_EQ(s.count[1][T_SOA], 1);
 	CHECK(s.count[1][T_NSEC] >= 1 && s.count[1][T_NSEC] <= 2);
 	CHECK_EQ(s.count[1][T_RRSIG], 1 + s.count[1][T_NSEC]);
+	CHECK_EQ(s.n_proof, 2); /* the name's and the wildcard's, not the same here */
+	proofs_distinct(&s);
 	ask(&s, "nothing.signed.example", T_A, 0, 0);
 	CHECK_EQ(s.total[1], 1);
 
@@ -181,6 +208,7 @@ void test_dnssec(void)
 	CHECK_EQ(s.rcode, 3);
 	CHECK(s.count[1][T_NSEC3] >= 2 && s.count[1][T_NSEC3] <= 3);
 	CHECK_EQ(s.count[1][T_RRSIG], 1 + s.count[1][T_NSEC3]);
+	proofs_distinct(&s);
 	ask(&s, "nsec3.example", T_MX, 1, 0);
 	CHECK_EQ(s.count[1][T_NSEC3], 1);
 	/* The chain's own names answer as if absent (RFC 5155 7.2.8). */

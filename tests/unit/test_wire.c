@@ -1,4 +1,5 @@
 /* The cursor and the builder. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/name.h"
@@ -53,6 +54,60 @@ void test_wire(void)
 	bld_name(&b, n1, 0);
 	CHECK_EQ(b.len, 12 + 17 + 7 + 17);
 
+	/* Names kept by address: written again, a pointer to where they were
+	 * written, also when that was uncompressed (an SRV target, which
+	 * leaves no suffixes to find); never once a rollback took the place
+	 * back; and a name not kept is not known by its address (a buffer
+	 * that is written over). */
+	{
+		uint8_t msg[256], scratch[NAME_MAXLEN], back[NAME_MAXLEN];
+		bld_init(&b, msg, sizeof(msg));
+		bld_bytes(&b, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+		bld_name(&b, n1, BLD_PLAIN | BLD_KEPT);
+		CHECK_EQ(b.len, 12 + 17);
+		bld_name(&b, n1, BLD_COMPRESS | BLD_KEPT);
+		CHECK_EQ(b.len, 12 + 17 + 2);
+		CHECK(msg[29] == 0xC0 && msg[30] == 12);
+		bld_name(&b, n1, BLD_COMPRESS); /* found by address, kept or not */
+		CHECK_EQ(b.len, 12 + 17 + 4);
+		CHECK(msg[31] == 0xC0 && msg[32] == 12);
+		m = bld_mark(&b);
+		bld_name(&b, n2, BLD_COMPRESS | BLD_KEPT);
+		CHECK_EQ(b.len, 33 + 18); /* nothing to compress against */
+		bld_rollback(&b, m);
+		bld_name(&b, n2, BLD_COMPRESS | BLD_KEPT);
+		CHECK_EQ(b.len, 33 + 18); /* not a pointer to itself */
+		memcpy(scratch, n1, name_len(n1));
+		bld_name(&b, scratch, BLD_COMPRESS);
+		memcpy(scratch, n2, name_len(n2));
+		size_t at2 = b.len;
+		bld_name(&b, scratch, BLD_COMPRESS);
+		CHECK(!b.err);
+		cur_init(&c, msg, b.len);
+		c.pos = at2;
+		CHECK(name_parse(&c, back, 1) > 0 && name_equal(back, n2));
+		/* A name written again past the kept ones is found by its
+		 * suffixes as before. */
+		uint8_t many[BUILDER_KEPT_MAX + 2][NAME_MAXLEN];
+		bld_init(&b, msg, sizeof(msg));
+		bld_bytes(&b, "\0\0\0\0\0\0\0\0\0\0\0\0", 12);
+		size_t first_at[BUILDER_KEPT_MAX + 2];
+		for (int i = 0; i < BUILDER_KEPT_MAX + 2; i++) {
+			char t[32];
+			snprintf(t, sizeof(t), "h%d.example.com", i);
+			name_from_text(t, many[i]);
+			first_at[i] = b.len;
+			bld_name(&b, many[i], BLD_COMPRESS | BLD_KEPT);
+		}
+		for (int i = 0; i < BUILDER_KEPT_MAX + 2; i++) {
+			size_t at = b.len;
+			bld_name(&b, many[i], BLD_COMPRESS | BLD_KEPT);
+			CHECK_EQ(b.len - at, 2);
+			CHECK_EQ(((size_t)(msg[at] & 0x3F) << 8) | msg[at + 1], first_at[i]);
+		}
+		CHECK(!b.err);
+	}
+
 	/* Random names from few labels, in either case, written compressed
 	 * (and some again with bld_name_again) and read back through the
 	 * cursor: each the same name, each as short as the names before it
@@ -88,7 +143,9 @@ void test_wire(void)
 				bld_name_again(&b, at[i - 1], names[i]);
 				expect = 2;
 			} else {
-				bld_name(&b, names[i], 1);
+				/* Half kept by address (all these arrays hold still). */
+				bld_name(&b, names[i], (seed & 0x20000) ? BLD_COMPRESS | BLD_KEPT
+								      : BLD_COMPRESS);
 			}
 			short_bad += b.len - at[i] != expect;
 		}

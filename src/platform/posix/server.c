@@ -148,7 +148,7 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 	for (int i = 0; i < n; i++) {
 		struct msghdr *mh = &b->in[i].msg_hdr;
 		size_t qlen = b->in[i].msg_len;
-		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now };
+		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now, s->rrl != NULL };
 		sockaddr_to_netaddr((struct sockaddr *)&b->from[i], &env.client);
 		struct query_result res;
 		size_t rlen = query_process(cat, b->q[i], qlen, &env, b->r[out], sizeof(b->r[out]),
@@ -348,7 +348,7 @@ static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
 				return;
 			}
 			struct query_env env = { TRANSPORT_TCP, (uint16_t)s->cfg->udp_max_payload, { 0 },
-						 (uint64_t)time(NULL) };
+						 (uint64_t)time(NULL), 0 };
 			sockaddr_to_netaddr((struct sockaddr *)&c->peer, &env.client);
 			struct query_result res;
 			size_t rlen = query_process(&s->cat, c->in + 2, want - 2, &env, s->buf,
