@@ -126,19 +126,20 @@ void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		      struct query_hint *h)
 {
 	h->z = NULL;
+	h->qname_end = 0;
 	struct cursor c;
 	cur_init(&c, q, qlen);
 	cur_skip(&c, 4);
 	if (cur_u16(&c) != 1 || c.err)
 		return; /* not one question: nothing to look up */
 	cur_skip(&c, 6);
-	uint8_t qname[NAME_MAXLEN], key[NAME_KEY_MAX];
-	size_t klen;
-	if (name_parse(&c, qname, 1) < 0)
+	if (name_parse(&c, h->qname, 1) < 0)
 		return;
-	const struct cat_zone *cz = catalog_find(cat, qname, key, &klen);
-	const struct zone *z = cz ? cat_zone_serving(cz) : NULL;
-	if (z && zone_hint_slot(z, key, klen, &h->slot, &h->tag)) {
+	/* What query_process() does with the question, done here once. */
+	h->cz = catalog_find(cat, h->qname, h->key, &h->klen);
+	h->qname_end = c.pos;
+	const struct zone *z = h->cz ? cat_zone_serving(h->cz) : NULL;
+	if (z && zone_hint_slot(z, h->key, h->klen, &h->slot, &h->tag)) {
 		h->z = z;
 		h->step = 1;
 	}
@@ -163,6 +164,13 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		     const struct query_env *env, uint8_t *out, size_t cap,
 		     struct query_result *res)
 {
+	return query_process_hinted(cat, NULL, q, qlen, env, out, cap, res);
+}
+
+size_t query_process_hinted(const struct catalog *cat, const struct query_hint *h,
+			    const uint8_t *q, size_t qlen, const struct query_env *env,
+			    uint8_t *out, size_t cap, struct query_result *res)
+{
 	memset(res, 0, sizeof(*res));
 	res->action = QA_DROP;
 	if (qlen < 12)
@@ -176,10 +184,17 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		return 0; /* a response: answering it could start a loop */
 	unsigned opcode = (flags >> 11) & 0xF;
 
-	uint8_t qname[NAME_MAXLEN];
+	/* The question's name, as the hint read it (the same message: one
+	 * question, name parsed) or read here. */
+	uint8_t qname_buf[NAME_MAXLEN];
+	const uint8_t *qname = qname_buf;
 	uint16_t qtype = 0, qclass = 0;
-	int have_q = 0;
-	if (qd >= 1 && name_parse(&c, qname, 1) >= 0) {
+	int have_q = 0, hinted = h && h->qname_end && qd == 1;
+	if (hinted) {
+		qname = h->qname;
+		c.pos = h->qname_end;
+	}
+	if (hinted || (qd >= 1 && name_parse(&c, qname_buf, 1) >= 0)) {
 		qtype = cur_u16(&c);
 		qclass = cur_u16(&c);
 		have_q = !c.err;
@@ -268,8 +283,9 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	} else if (rcode == RC_NOERROR) {
 		const struct cat_zone *cz = NULL;
 		const struct zone *z = NULL;
-		uint8_t qkey[NAME_KEY_MAX];
-		size_t qklen = 0;
+		uint8_t qkey_buf[NAME_KEY_MAX];
+		const uint8_t *qkey = hinted ? h->key : qkey_buf;
+		size_t qklen = hinted ? h->klen : 0;
 		if (qclass != C_IN)
 			rcode = RC_REFUSED; /* only class IN is served */
 		else if (qtype == T_AXFR || qtype == T_IXFR)
@@ -278,7 +294,7 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 			rcode = RC_FORMERR; /* pseudo-types are not questions */
 		else if (qtype == T_MAILA || qtype == T_MAILB)
 			rcode = RC_NOTIMP;
-		else if (!(cz = catalog_find(cat, qname, qkey, &qklen)))
+		else if (!(cz = hinted ? h->cz : catalog_find(cat, qname, qkey_buf, &qklen)))
 			rcode = RC_REFUSED; /* not ours: RFC 1034 4.3.2 step 2 */
 		else if (!(z = cat_zone_serving(cz)))
 			rcode = RC_SERVFAIL; /* not loaded yet, or expired */

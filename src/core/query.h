@@ -48,13 +48,23 @@ struct query_result {
  * so that the cache misses of a big zone (the hash slot, the node, its key
  * and RRsets: each read needs the one before) overlap across the batch
  * instead of following one another: query_hint_start() for every query,
- * then query_hint_next() twice for every one, then query_process() for
- * each.  Hints only, with no effect on any answer; a query that is not a
- * plain question to a zone with a hash index is left alone. */
+ * then query_hint_next() twice for every one, then query_process_hinted()
+ * for each with its hint.  The hint also keeps the question as it was
+ * read (its name, zone and key), which query_process_hinted() then takes
+ * instead of reading it again; the answer is the same, byte for byte.  A
+ * query that is not a plain question to a zone with a hash index has
+ * nothing to fetch. */
 struct query_hint {
 	const struct zone *z; /* NULL: nothing (more) to fetch */
 	uint32_t slot, tag, node;
 	int step;
+	/* The question: where its name ends in the message (0: not read), the
+	 * zone served it is in (NULL: none) and its key below that apex. */
+	size_t qname_end;
+	const struct cat_zone *cz;
+	size_t klen;
+	uint8_t qname[NAME_MAXLEN];
+	uint8_t key[NAME_KEY_MAX];
 };
 void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		      struct query_hint *h);
@@ -65,5 +75,10 @@ void query_hint_next(struct query_hint *h);
 size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		     const struct query_env *env, uint8_t *out, size_t cap,
 		     struct query_result *res);
+/* The same with the hint query_hint_start() made from q with cat (or
+ * NULL: query_process()). */
+size_t query_process_hinted(const struct catalog *cat, const struct query_hint *h,
+			    const uint8_t *q, size_t qlen, const struct query_env *env,
+			    uint8_t *out, size_t cap, struct query_result *res);
 
 #endif

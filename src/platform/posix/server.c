@@ -69,6 +69,7 @@ struct udp_batch {
 	union udp_ctl ctl[UDP_BATCH];
 	uint8_t q[UDP_BATCH][UDP_QMAX];
 	uint8_t r[UDP_BATCH][4096];
+	struct query_hint hint[UDP_BATCH]; /* for a big zone (udp_serve()) */
 	int used; /* entries of in[] that the last recvmmsg() filled */
 };
 
@@ -134,15 +135,15 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 	if (n <= 0)
 		return 0; /* EAGAIN, or an ICMP error reported late */
 	uint64_t now = (uint64_t)time(NULL);
-	if (s->prefetch && n >= ICB_PREFETCH_BATCH) {
+	int hinted = s->prefetch && n >= ICB_PREFETCH_BATCH;
+	if (hinted) {
 		/* A big zone: the batch's lookups a step at a time, each
 		 * step's cache misses overlapping (query.h). */
-		struct query_hint h[UDP_BATCH];
 		for (int i = 0; i < n; i++)
-			query_hint_start(cat, b->q[i], b->in[i].msg_len, &h[i]);
+			query_hint_start(cat, b->q[i], b->in[i].msg_len, &b->hint[i]);
 		for (int step = 0; step < 2; step++)
 			for (int i = 0; i < n; i++)
-				query_hint_next(&h[i]);
+				query_hint_next(&b->hint[i]);
 	}
 	int out = 0;
 	for (int i = 0; i < n; i++) {
@@ -151,8 +152,8 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now, s->rrl != NULL };
 		sockaddr_to_netaddr((struct sockaddr *)&b->from[i], &env.client);
 		struct query_result res;
-		size_t rlen = query_process(cat, b->q[i], qlen, &env, b->r[out], sizeof(b->r[out]),
-					    &res);
+		size_t rlen = query_process_hinted(cat, hinted ? &b->hint[i] : NULL, b->q[i], qlen,
+						   &env, b->r[out], sizeof(b->r[out]), &res);
 		if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
 			struct notify_event ev;
 			notify_event_make(&ev, &res, (struct sockaddr *)&b->from[i], mh->msg_namelen,
