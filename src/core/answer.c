@@ -479,10 +479,16 @@ static void write_rdata(struct builder *b, const struct rrtype *d, const uint8_t
 	size_t pos = 0;
 	for (unsigned i = 0; i < sizeof(d->fields) && d->fields[i] != RD_END && pos < len; i++) {
 		uint8_t f = d->fields[i];
-		/* Names in RDATA are the zone's (or a synthesised CNAME's,
-		 * also kept until the message is written). */
-		if (f == RD_NAME_C || f == RD_NAME_D || f == RD_NAME_U) {
-			bld_name(b, rd + pos, f == RD_NAME_C ? BLD_COMPRESS | BLD_KEPT : BLD_KEPT);
+		/* Names in RDATA are the zone's (or a synthesised CNAME's),
+		 * all kept until the message is written.  One that is not
+		 * compressed is remembered only when it may be an owner again
+		 * (an SRV target's addresses): an RRSIG's signer would take
+		 * a place for nothing. */
+		if (f == RD_NAME_C) {
+			bld_name(b, rd + pos, BLD_COMPRESS | BLD_KEPT);
+			pos += name_len(rd + pos);
+		} else if (f == RD_NAME_D || f == RD_NAME_U) {
+			bld_name(b, rd + pos, (d->flags & RRT_ADDITIONAL) ? BLD_KEPT : BLD_PLAIN);
 			pos += name_len(rd + pos);
 		} else if (f & 0x80) {
 			bld_bytes(b, rd + pos, f & 0x7F);

@@ -126,6 +126,8 @@ void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		      struct query_hint *h)
 {
 	h->z = NULL;
+	h->q = q;
+	h->qlen = qlen;
 	h->qname_end = 0;
 	struct cursor c;
 	cur_init(&c, q, qlen);
@@ -189,7 +191,7 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 	uint8_t qname_buf[NAME_MAXLEN];
 	const uint8_t *qname = qname_buf;
 	uint16_t qtype = 0, qclass = 0;
-	int have_q = 0, hinted = h && h->qname_end && qd == 1;
+	int have_q = 0, hinted = h && h->q == q && h->qlen == qlen && h->qname_end && qd == 1;
 	if (hinted) {
 		qname = h->qname;
 		c.pos = h->qname_end;

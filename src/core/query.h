@@ -58,8 +58,11 @@ struct query_hint {
 	const struct zone *z; /* NULL: nothing (more) to fetch */
 	uint32_t slot, tag, node;
 	int step;
-	/* The question: where its name ends in the message (0: not read), the
-	 * zone served it is in (NULL: none) and its key below that apex. */
+	/* The question: the message it is from, where its name ends in it
+	 * (0: not read), the zone served it is in (NULL: none) and its key
+	 * below that apex. */
+	const uint8_t *q;
+	size_t qlen;
 	size_t qname_end;
 	const struct cat_zone *cz;
 	size_t klen;
@@ -76,7 +79,7 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		     const struct query_env *env, uint8_t *out, size_t cap,
 		     struct query_result *res);
 /* The same with the hint query_hint_start() made from q with cat (or
- * NULL: query_process()). */
+ * NULL: query_process()); a hint made from another message is ignored. */
 size_t query_process_hinted(const struct catalog *cat, const struct query_hint *h,
 			    const uint8_t *q, size_t qlen, const struct query_env *env,
 			    uint8_t *out, size_t cap, struct query_result *res);

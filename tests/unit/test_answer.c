@@ -107,6 +107,19 @@ static void ask(struct reply *r, const uint8_t *q, size_t qlen, int tcp)
 	size_t n = query_process_hinted(&cat, &h, q, qlen, &env, again, sizeof(again), &res);
 	CHECK(n == r->len && memcmp(again, resp, n) == 0);
 	CHECK(res.rcode == r->res.rcode && res.action == r->res.action);
+	/* A hint made from another message (the last one asked) is left
+	 * alone: the answer is still this question's. */
+	static uint8_t last[1024];
+	static size_t last_len;
+	if (last_len) {
+		query_hint_start(&cat, last, last_len, &h);
+		n = query_process_hinted(&cat, &h, q, qlen, &env, again, sizeof(again), &res);
+		CHECK(n == r->len && memcmp(again, resp, n) == 0);
+	}
+	if (qlen <= sizeof(last)) {
+		memcpy(last, q, qlen);
+		last_len = qlen;
+	}
 	if (r->len)
 		parse_reply(r);
 }
@@ -272,6 +285,28 @@ void test_answer(void)
 	CHECK_EQ(r.ar, 2);
 	q(&r, "srv.example.com", T_SRV);
 	CHECK_EQ(r.ar, 1);
+	{
+		/* The target's address is owned by the target as written in the
+		 * SRV (uncompressed there, RFC 2782): its owner is a pointer
+		 * into that RDATA (RFC 1035 4.1.4), the name it names. */
+		struct cursor c;
+		uint8_t n[NAME_MAXLEN], want[NAME_MAXLEN];
+		cur_init(&c, resp, r.len);
+		cur_skip(&c, 12);
+		name_parse(&c, n, 1);
+		cur_skip(&c, 4);
+		name_parse(&c, n, 1);
+		cur_skip(&c, 8);
+		size_t rd_at = c.pos + 2, rd_end = rd_at + cur_u16(&c);
+		cur_skip(&c, rd_end - rd_at);
+		size_t owner_at = c.pos;
+		CHECK((resp[owner_at] & 0xC0) == 0xC0);
+		size_t to = ((size_t)(resp[owner_at] & 0x3F) << 8) | resp[owner_at + 1];
+		CHECK(to == rd_at + 6);
+		CHECK(name_parse(&c, n, 1) > 0 && name_from_text("host.example.com", want) > 0 &&
+		      name_equal(n, want));
+		CHECK(!c.err);
+	}
 
 	/* ANY: one RRset over UDP (RFC 8482), all over TCP. */
 	q(&r, "example.com", T_ANY);
