@@ -275,6 +275,16 @@ static void referral(struct answer *a, const uint8_t *name, unsigned rel, uint32
 	}
 }
 
+/* About the octets an RRset takes in an answer (its owner a pointer). */
+static size_t rrset_size(const struct zone *z, const struct zone_rrset *rs)
+{
+	size_t size = 0;
+	const uint8_t *rd = zone_rdata(z, rs);
+	for (uint16_t k = 0; k < rs->count; k++, rd = rdata_next(rd))
+		size += 2 + 10 + rdata_len(rd);
+	return size;
+}
+
 /* Answer from a node that matched (exactly, or as the source of a
  * wildcard); owner is the name asked.  Returns the CNAME target to follow,
  * or NULL when the answer is complete (*nodata set when it is NODATA). */
@@ -285,26 +295,41 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 	const struct zone_node *n = &z->nodes[node];
 	*nodata = 0;
 	if (qtype == T_ANY && n->n_rrsets) {
-		/* RFC 8482: over UDP one RRset is enough; over TCP all. */
+		/* RFC 8482 4.1: over UDP one RRset is enough, the smallest
+		 * (most likely to fit without TC and a retry over TCP); over
+		 * TCP all. */
+		const struct zone_rrset *one = NULL;
+		size_t one_size = 0;
 		for (uint16_t i = 0; i < n->n_rrsets; i++) {
 			const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
-			if (a->dnssec && rs->type == T_RRSIG)
-				continue; /* they come with the RRsets they cover */
-			add(a, SEC_ANSWER, owner, node, rs, 0);
-			if (!all_any)
-				break;
+			if ((a->dnssec && rs->type == T_RRSIG) || present_rrset(a, rs))
+				continue; /* RRSIGs come with the RRsets they cover */
+			if (all_any) {
+				add(a, SEC_ANSWER, owner, node, rs, 0);
+				continue;
+			}
+			size_t size = rrset_size(z, rs);
+			if (!one || size < one_size) {
+				one = rs;
+				one_size = size;
+			}
 		}
+		add(a, SEC_ANSWER, owner, node, one, 0);
 		return NULL;
 	}
-	/* Usually one RRset; RRSIGs are one per covered type. */
+	/* Usually one RRset; RRSIGs are one per covered type.  A chain can
+	 * come to the owner of a DNAME it took (a CNAME back to it): its
+	 * DNAME is answered once. */
 	int found = 0;
 	for (uint16_t i = 0; i < n->n_rrsets; i++) {
 		const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
 		if (rs->type != qtype)
 			continue;
+		found = 1;
+		if (present_rrset(a, rs))
+			continue;
 		add(a, SEC_ANSWER, owner, node, rs, 0);
 		additional(a, rs);
-		found = 1;
 	}
 	if (found)
 		return NULL;
@@ -465,8 +490,11 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 		}
 		if (!next)
 			return;
-		/* Follow the CNAME, unless it leads back into the chain. */
-		if (present(a, next, T_CNAME) || present(a, next, T_DNAME))
+		/* Follow the CNAME, unless it leads back into the chain.  The
+		 * owner of a DNAME of the chain is not: its DNAME redirects
+		 * the names below it, not itself (RFC 6672 2.3), so it is
+		 * answered as any name (NODATA with the SOA, or its data). */
+		if (present(a, next, T_CNAME))
 			return;
 		cur = next;
 	}

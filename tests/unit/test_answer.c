@@ -174,6 +174,8 @@ void test_answer(void)
 		"dn 300 DNAME example.net.",
 		"longdn 300 DNAME aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.",
 		"srv 300 SRV 1 2 443 host",
+		"dx 300 DNAME dy",
+		"back.dy 300 CNAME dx",
 		NULL,
 	};
 	struct zone *z = tz_build("example.com", recs);
@@ -278,6 +280,19 @@ void test_answer(void)
 	CHECK_EQ(r.an, 1);
 	q(&r, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy.longdn.example.com", T_A);
 	CHECK_EQ(r.rcode, 6);
+
+	/* A chain back to the owner of a DNAME it took: that name is not
+	 * below its own DNAME (RFC 6672 2.3), so it is answered as any name:
+	 * NODATA with the SOA, or the DNAME once (as NSD does). */
+	q(&r, "back.dx.example.com", T_TXT);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 3); /* DNAME, its CNAME, the CNAME back to dx */
+	CHECK_EQ(r.ns, 1);
+	q(&r, "back.dx.example.com", T_DNAME);
+	CHECK_EQ(r.an, 3);
+	CHECK_EQ(r.ns, 0);
+	q(&r, "back.dx.example.com", T_ANY);
+	CHECK_EQ(r.an, 3);
 
 	/* Additional section processing: MX and SRV targets. */
 	q(&r, "example.com", T_MX);
@@ -467,7 +482,8 @@ void test_answer(void)
 				 "big 300 TXT record-number-%02d-with-some-padding-to-be-long", i);
 			big[i + 1] = lines[i];
 		}
-		big[41] = NULL;
+		big[41] = "big 300 AAAA 2001:db8:0:0:0:0:0:7";
+		big[42] = NULL;
 		struct zone *bz = tz_build("example.com", big);
 		CHECK(bz != NULL);
 		struct zone *old = catalog_publish(&cz[0], bz);
@@ -492,6 +508,15 @@ void test_answer(void)
 		ask(&r, b, l, 1);
 		CHECK(!(r.flags & 0x0200));
 		CHECK_EQ(r.an, 40);
+		/* ANY over UDP: one RRset (RFC 8482 4.1), the one that fits
+		 * rather than the TXT that would be TC; over TCP all of them. */
+		l = make_query(b, "big.example.com", T_ANY, 0);
+		ask(&r, b, l, 0);
+		CHECK(!(r.flags & 0x0200));
+		CHECK_EQ(r.an, 1);
+		CHECK_EQ(r.first_type, T_AAAA);
+		ask(&r, b, l, 1);
+		CHECK_EQ(r.an, 41);
 		zone_free(catalog_publish(&cz[0], old));
 	}
 	zone_free(z);
