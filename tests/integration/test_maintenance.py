@@ -519,6 +519,14 @@ def test_changed_contents_patch_the_zone(procs, tmp_path, how):
     icb = procs.icbind("server:\n    data-dir: %s\n" % dd1 +
                        zone_section(zone, prim(knot), *([] if how == "IXFR" else ["request-ixfr: no"])),
                        {zone: s0})
+    # A zone at least as big as the build's threshold (8 MiB; 1 octet in
+    # the sanitizer build, so that the suite runs that path) has UDP
+    # batches looked up a step at a time, and every answer below comes
+    # through it there; a smaller one does not.
+    log = icb.logtext()
+    threshold = int(re.search(r"while a zone version of (\d+) octets or more is served", log).group(1))
+    loaded = int(re.search(r"loaded serial %d from \S+ by \S+: \d+ records, (\d+) bytes" % s0, log).group(1))
+    assert ("is served: UDP batches looked up a step at a time" in log) == (loaded >= threshold), log
     kinds = {"patch": "changed RRsets", "reshape": "new nodes and changed RRsets"}
     steps = [
         ([("www", "300", "TXT", '"patched once"'), ("ns1", "60", "A", "192.0.2.53"),

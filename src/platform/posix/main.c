@@ -396,6 +396,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR_, "cannot start the query threads: %s", strerror(errno));
 		return abandon(s, 1);
 	}
+	log_msg(LOG_DEBUG_, "UDP batches are looked up a step at a time while a zone version of %u octets or more is served",
+		(unsigned)ICB_PREFETCH_BYTES);
 	start_zones(s);
 	log_msg(LOG_NOTICE_, "started: %zu zone%s, %u sockets, %u query thread%s", s->cat.n,
 		s->cat.n == 1 ? "" : "s", s->n_listeners, s->n_workers, s->n_workers == 1 ? "" : "s");

@@ -93,6 +93,10 @@ void xfrin_versions_changed(struct server *s)
 		const struct zone *z = s->cat.zones[i].current;
 		big = z && (z->base ? z->base->bytes : z->bytes) >= ICB_PREFETCH_BYTES;
 	}
+	if (big != s->prefetch)
+		log_msg(LOG_DEBUG_, big ? "a zone version of %u octets or more is served: UDP batches looked up a step at a time"
+					: "no zone version of %u octets or more is served: UDP batches looked up one query at a time",
+			(unsigned)ICB_PREFETCH_BYTES);
 	s->prefetch = big;
 	/* While a replaced version may still be read, its nodes and index
 	 * are not given back yet: the new index waits, so that the two
