@@ -117,16 +117,21 @@ class Proc:
 
     def cpu(self):
         """CPU seconds (user + system, with reaped children) of all its processes."""
-        t = 0
+        return sum(self.cpu_split())
+
+    def cpu_split(self):
+        """(user, system) CPU seconds, with reaped children, of all its processes."""
+        u = s = 0
         for pid in self.pids():
             try:
                 with open("/proc/%d/stat" % pid) as f:
                     st = f.read()
             except OSError:
                 continue
-            fields = st[st.rindex(")") + 2:].split()
-            t += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-        return t / float(HZ)
+            fields = [int(x) for x in st[st.rindex(")") + 2:].split()[11:15]]
+            u += fields[0] + fields[2]  # utime cutime
+            s += fields[1] + fields[3]  # stime cstime
+        return u / float(HZ), s / float(HZ)
 
     def mem(self):
         """Summed over its processes: VmRSS, PSS, VmHWM (bytes) and the count."""
@@ -632,15 +637,21 @@ class Bench:
         return best
 
     def _load_run(self, proc, port, qfile, seconds, extra=(), core=None):
-        c0 = proc.cpu()
+        u0, s0 = proc.cpu_split()
         b0, t0 = cpu_busy()
         w0 = time.time()
         out, _ = self.dnsperf(port, qfile, seconds, extra, core)
         w1 = time.time()
         b1, t1 = cpu_busy()
-        c1 = proc.cpu()
-        cpu = c1 - c0
+        u1, s1 = proc.cpu_split()
+        cpu = (u1 - u0) + (s1 - s0)
         out["server_cpu"] = cpu
+        # Per answered query: the server's own work (user) and the kernel's
+        # on its behalf (system: receiving, sending, and on loopback the
+        # delivery to the client's socket too).
+        if out.get("completed"):
+            out["us_user"] = (u1 - u0) / out["completed"]
+            out["us_sys"] = (s1 - s0) / out["completed"]
         out["cores_used"] = cpu / out["runtime"] if out.get("runtime") else 0.0
         out["qpc"] = out["completed"] / cpu if cpu > 0 else 0.0
         # CPU used by anything else on the machine meanwhile (noise).

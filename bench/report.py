@@ -112,6 +112,39 @@ def metric_table(R, path, unit, servers, ratios=True, quiet=False):
     return "\n".join("| " + " | ".join(r) + " |" for r in rows) + "\n"
 
 
+def cpu_split(R):
+    """Where a UDP query's CPU time goes: the server's own code (user) and
+    the kernel on its behalf (system), and what ICBIND would reach if its
+    own code took no time at all: the bound set by the kernel's share."""
+    servers = SERVERS + ["echo"]
+    rows = [["zone"] + [LABEL[s] for s in servers] + ["ICBIND bound / best peer",
+                                                      "ICBIND bound / echo"]]
+    rows.append(["---"] * len(rows[0]))
+    seen = False
+    for size in sizes_of(R):
+        row = [size]
+        for s in servers:
+            u, k = med(values(R, size, s, "udp.us_user")), med(values(R, size, s, "udp.us_sys"))
+            row.append("–" if u is None or k is None else "%.2f + %.2f" % (u * 1e6, k * 1e6))
+            seen = seen or u is not None
+        k = med(values(R, size, "icbind", "udp.us_sys"))
+        peers = [med(values(R, size, s, "udp.qpc")) for s in ("nsd", "knot")]
+        peers = [p for p in peers if p]
+        e = med(values(R, size, "echo", "udp.qpc"))
+        bound = 1.0 / k if k else None
+        row.append(ratio(bound, max(peers)) if peers else "–")
+        row.append(ratio(bound, e))
+        rows.append(row)
+    if not seen:
+        return ""
+    return ("\nCPU time per answered query, microseconds, user + system (medians over all "
+            "rounds). System time is the kernel's work for the server: receiving, sending, and "
+            "on loopback the delivery into the client's socket too. The bound is the queries "
+            "per core ICBIND would reach if its own code took no time (system time only), "
+            "against the better peer's and the echo responder's measured queries per core:\n\n"
+            + "\n".join("| " + " | ".join(r) + " |" for r in rows) + "\n")
+
+
 def memory(R):
     """Per server: median PSS/RSS per size, bytes per record (marginal from
     the small zone) and the fixed overhead."""
@@ -269,11 +302,13 @@ def markdown(R, pngs):
       "Queries per core depend on the load (a server at part load is woken for fewer "
       "queries at a time, and more of the receiving work falls on the client's core), so "
       "runs at the same load compare best:\n\n" % QUIET)
+    w("Queries per second:\n\n")
     w(metric_table(R, "udp.qps", "k", SERVERS + ["echo"], quiet=True))
-    w("\n")
+    w("\nQueries per core used:\n\n")
     w(metric_table(R, "udp.qpc", "k", SERVERS + ["echo"], quiet=True))
-    w("\n")
+    w("\nCores used:\n\n")
     w(metric_table(R, "udp.cores_used", "x", SERVERS + ["echo"], ratios=False, quiet=True))
+    w(cpu_split(R))
     w("\nServer cores used during the UDP runs (all rounds):\n")
     w(metric_table(R, "udp.cores_used", "x", SERVERS + ["echo"], ratios=False))
     w("\nCores used by other processes on the machine during the UDP runs (noise: a server "
