@@ -33,12 +33,26 @@ struct cat_zone {
 	void *user;         /* the platform's per-zone state */
 };
 
+/* Octets the server says of itself; len 0: nothing is said. */
+struct cat_text {
+	const uint8_t *data;
+	uint8_t len;
+};
+
+/* The longest NSID sent (RFC 5001): short enough that an answer with it
+ * still fits 512 octets with the longest question. */
+#define CAT_NSID_MAX 128
+
 struct catalog {
 	struct cat_zone *zones; /* sorted by key */
 	size_t n;
 	const struct tsig_key *keys; /* every key configured, for TSIG on queries */
 	size_t n_keys;
 	size_t max_klen; /* the longest apex key (catalog_prepare; 0: not known) */
+	/* CH TXT id.server. / hostname.bind. and version.server. /
+	 * version.bind. (RFC 4892); the NSID option's payload (RFC 5001, at
+	 * most CAT_NSID_MAX octets). */
+	struct cat_text identity, version, nsid;
 };
 
 /* Sort the zones (after filling them) and fill in their keys.  Returns -1

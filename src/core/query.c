@@ -18,12 +18,15 @@ enum {
 
 #define OPT_LEN 11 /* root name, type, class, TTL, RDLENGTH 0 */
 
+enum { OPT_NSID = 3 }; /* RFC 5001 2.3 */
+
 struct edns {
 	int tsig;          /* a TSIG record is in the additional section */
 	int present;
 	uint16_t size;
 	uint8_t version;
 	int dnssec_ok;
+	int nsid;          /* the client asked for our NSID */
 };
 
 /* The additional section of a query: at most one OPT, owned by the root
@@ -55,7 +58,11 @@ static int parse_additional(struct cursor *c, uint16_t count, struct edns *e)
 		struct cursor oc;
 		cur_init(&oc, rd, rdlen);
 		while (cur_left(&oc)) {
-			cur_u16(&oc);
+			/* NSID: asked for with an empty option (RFC 5001 2.1);
+			 * one with data is taken as asking too, as NSD and
+			 * Knot DNS do. */
+			if (cur_u16(&oc) == OPT_NSID)
+				e->nsid = 1;
 			cur_skip(&oc, cur_u16(&oc));
 		}
 		if (oc.err)
@@ -96,6 +103,39 @@ static int skip_records(struct cursor *c, uint16_t count, const uint8_t *qname,
 			return -1;
 	}
 	return 0;
+}
+
+/* A question in class CH: the names by which a server tells who and what
+ * it is (RFC 4892 2, and BIND's older names), answered with the configured
+ * text as one TXT record, TTL 0; not authoritative data, so no AA, and
+ * anything else refused, as NSD does. */
+static uint8_t chaos(const struct catalog *cat, const uint8_t *qname, uint16_t qtype,
+		     struct builder *b, uint16_t *counts)
+{
+	static const uint8_t id_server[] = "\2id\6server", hostname_bind[] = "\10hostname\4bind",
+			     version_server[] = "\7version\6server",
+			     version_bind[] = "\7version\4bind";
+	const struct cat_text *t = NULL;
+	if (name_equal(qname, id_server) || name_equal(qname, hostname_bind))
+		t = &cat->identity;
+	else if (name_equal(qname, version_server) || name_equal(qname, version_bind))
+		t = &cat->version;
+	if (!t || !t->len || (qtype != T_TXT && qtype != T_ANY))
+		return RC_REFUSED;
+	struct builder_mark m = bld_mark(b);
+	bld_name_again(b, 12, qname);
+	bld_u16(b, T_TXT);
+	bld_u16(b, C_CH);
+	bld_u32(b, 0);
+	bld_u16(b, (uint16_t)(1 + t->len));
+	bld_u8(b, t->len);
+	bld_bytes(b, t->data, t->len);
+	if (b->err) { /* cannot happen: at most 12 + 19 + 268 octets */
+		bld_rollback(b, m);
+		return RC_SERVFAIL;
+	}
+	counts[0] = 1;
+	return RC_NOERROR;
 }
 
 static void notify(const struct catalog *cat, const uint8_t *qname, uint16_t qtype,
@@ -202,7 +242,7 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 		have_q = !c.err;
 	}
 
-	struct edns e = { 0, 0, 0, 0, 0 };
+	struct edns e = { 0, 0, 0, 0, 0, 0 };
 	uint8_t rcode = RC_NOERROR;
 	int echo_q = have_q && qd == 1;
 	res->action = QA_REPLY;
@@ -255,12 +295,17 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 	if (limit > cap)
 		limit = cap;
 
-	/* Room for our OPT and TSIG after the sections. */
-	size_t reserve = e.present ? OPT_LEN : 0;
+	/* Room after the sections for our OPT, always (ARCOUNT counts it),
+	 * with our NSID only for a client that asked (RFC 5001 2.1); and for
+	 * TSIG when the question fits beside it (else signing finds out). */
+	size_t nsid_len = e.present && e.nsid ? cat->nsid.len : 0;
+	size_t opt_size = e.present ? OPT_LEN + (nsid_len ? 4 + nsid_len : 0) : 0;
+	size_t room = limit > opt_size ? limit - opt_size : 0;
+	size_t tsig_size = 0;
 	if (res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_EFORMERR && res->tsig != TSIG_EPEER)
-		reserve += name_len(trr.key) + name_len(trr.alg) + 10 + 16 + HMAC_MAX_LEN + 6;
+		tsig_size = name_len(trr.key) + name_len(trr.alg) + 10 + 16 + HMAC_MAX_LEN + 6;
 	struct builder b;
-	bld_init(&b, out, limit > reserve + 12 + NAME_MAXLEN + 4 ? limit - reserve : limit);
+	bld_init(&b, out, room > tsig_size + 12 + NAME_MAXLEN + 4 ? room - tsig_size : room);
 	uint8_t hdr[12] = { 0 };
 	bld_bytes(&b, hdr, 12);
 	if (echo_q) {
@@ -288,7 +333,13 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 		uint8_t qkey_buf[NAME_KEY_MAX];
 		const uint8_t *qkey = hinted ? h->key : qkey_buf;
 		size_t qklen = hinted ? h->klen : 0;
-		if (qclass != C_IN)
+		if (qclass == C_CH) {
+			rcode = chaos(cat, qname, qtype, &b, counts);
+			if (rcode == RC_NOERROR && env->rrl) {
+				memcpy(res->rrl_buf, qname, name_len(qname));
+				res->rrl_name = res->rrl_buf;
+			}
+		} else if (qclass != C_IN)
 			rcode = RC_REFUSED; /* only class IN is served */
 		else if (qtype == T_AXFR || qtype == T_IXFR)
 			rcode = RC_REFUSED; /* no transfers out */
@@ -345,14 +396,20 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 	size_t len = b.len;
 	if (e.present) {
 		/* Our OPT: our payload size, the extended rcode, DO echoed
-		 * (RFC 3225 3); no options and no other flags. */
+		 * (RFC 3225 3); no other flags; our NSID if asked for. */
 		uint8_t *o = out + len;
 		o[0] = 0;
 		put16(o + 1, T_OPT);
 		put16(o + 3, env->udp_max);
 		put32(o + 5, ((uint32_t)(rcode >> 4) << 24) | (e.dnssec_ok ? 0x8000u : 0));
-		put16(o + 9, 0);
+		put16(o + 9, (uint16_t)(nsid_len ? 4 + nsid_len : 0));
 		len += OPT_LEN;
+		if (nsid_len) {
+			put16(out + len, OPT_NSID);
+			put16(out + len + 2, (uint16_t)nsid_len);
+			memcpy(out + len + 4, cat->nsid.data, nsid_len);
+			len += 4 + nsid_len;
+		}
 	}
 	res->rcode = rcode;
 	if (rcode != RC_NOERROR && rcode != RC_NXDOMAIN_)

@@ -12,7 +12,8 @@
  * must be signed), example.net (a small zone built here, whose CNAMEs and
  * DNAMEs lead back into example.com, for chains across zones and loops;
  * NOTIFY only from 10.0.0.0/8 with hmac-sha256.key.test.) and example.org
- * (configured, never loaded: SERVFAIL).  Every key of fuzz_common.h is
+ * (configured, never loaded: SERVFAIL); an identity, a version and the
+ * longest NSID are configured.  Every key of fuzz_common.h is
  * known, so signed queries reach the TSIG verifier; the clock is fixed at
  * 1700000000, the time the seed corpus is signed at.  The client is
  * 127.0.0.1, or 10.0.0.1 or ::1 as the low bits of the query's ID say. */
@@ -128,6 +129,14 @@ static void init(void)
 	cat.n = 4;
 	cat.keys = fuzz_keys;
 	cat.n_keys = FK_N;
+	/* What the server says of itself: CH TXT answers and the longest
+	 * NSID, so that every answer to a client asking for it is the
+	 * fullest it can be. */
+	static uint8_t nsid[CAT_NSID_MAX];
+	memset(nsid, 'n', sizeof(nsid));
+	cat.identity = (struct cat_text){ (const uint8_t *)"fuzz identity", 13 };
+	cat.version = (struct cat_text){ (const uint8_t *)"fuzz version", 12 };
+	cat.nsid = (struct cat_text){ nsid, CAT_NSID_MAX };
 	if (catalog_prepare(&cat) < 0) {
 		fprintf(stderr, "fuzz: catalog_prepare failed\n");
 		exit(2);

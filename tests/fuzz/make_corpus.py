@@ -283,6 +283,15 @@ def make_query_corpus():
     w.put("bad-two-opt", two_opt[:10] + b"\x00\x02" + two_opt[12:] + opt)
     w.put("bad-opt-owner", two_opt[:len(good)] + b"\x01a\x00" + opt[1:])
     w.put("bad-opt-option", two_opt[:len(good)] + opt[:-2] + b"\x00\x04\x00\x0a\x00\x09")
+    # What the server says of itself (RFC 4892, RFC 5001): the CH names
+    # with the NSID asked for, over the smallest EDNS size.
+    nsid = dns.edns.GenericOption(dns.edns.NSID, b"")
+    for i, (name, t) in enumerate((("id.server.", "TXT"), ("HOSTNAME.BIND.", "ANY"),
+                                   ("version.server.", "A"), ("host15.example.com.", "ANY"))):
+        rdclass = "IN" if name.startswith("host") else "CH"
+        w.put("nsid-%s-%s" % (name.rstrip(".").lower(), t),
+              query_wire(0x5000 + i, name, t, rdclass=rdclass, edns=0, payload=512,
+                         options=[nsid]).to_wire())
     return w
 
 

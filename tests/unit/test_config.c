@@ -1470,8 +1470,80 @@ static void test_10000_zones(void)
 	free(text);
 }
 
+/* identity, version and nsid: what the server says of itself. */
+static void test_self_keys(void)
+{
+	char path[64], err[ERRLEN] = "", text[1024];
+	struct cfg c;
+	cfg_init(&c);
+	CHECK(c.identity[0] == '\0' && c.version[0] == '\0' && c.nsid_len == 0);
+	static const char file[] = "server:\n identity: \"ns1 fleet\"\n version: v1.2\n"
+				   " nsid: 6e6F64652D37\n";
+	CHECK(tmp_file(path, sizeof path, file, sizeof(file) - 1) == 0);
+	CHECK_EQ(cfg_load_file(&c, path, err, sizeof err), 0);
+	CHECK(str_is(c.identity, "ns1 fleet"));
+	CHECK(str_is(c.version, "v1.2"));
+	CHECK_EQ(c.nsid_len, 6);
+	CHECK(memcmp(c.nsid, "node-7", 6) == 0);
+	cfg_free(&c);
+	unlink(path);
+
+	static const char ascii[] = "server:\n nsid: ascii_node 7\n";
+	cfg_init(&c);
+	CHECK(tmp_file(path, sizeof path, ascii, sizeof(ascii) - 1) == 0);
+	CHECK_EQ(cfg_load_file(&c, path, err, sizeof err), 0);
+	CHECK_EQ(c.nsid_len, 6);
+	CHECK(memcmp(c.nsid, "node 7", 6) == 0);
+	cfg_free(&c);
+	unlink(path);
+
+	FAILS("server:\n nsid: abc\n", 2, "nsid 'abc' is not 1 to 128 octets in hex (or ascii_TEXT)");
+	FAILS("server:\n nsid: zz\n", 2, "nsid 'zz' is not hex (or ascii_TEXT)");
+	FAILS("server:\n nsid: 0x12\n", 2, "nsid '0x12' is not hex (or ascii_TEXT)");
+	FAILS("server:\n nsid: ascii_\n", 2, "nsid text must be 1 to 128 characters");
+	FAILS("server:\n identity:\n", 2, "missing value for 'identity'");
+
+	/* 128 octets of NSID fit, 129 do not; 255 characters of identity
+	 * fit, 256 do not. */
+	size_t n = (size_t)sprintf(text, "server:\n nsid: ");
+	for (int i = 0; i < 129; i++)
+		n += (size_t)sprintf(text + n, "%02x", i);
+	n += (size_t)sprintf(text + n, "\n");
+	load_fails(text, n, 2, "nsid '000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+		   "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f404142434445464748"
+		   "494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f606162636465666768696a6b6c6d6e6f7071"
+		   "72737475767778797a7b7c7d7e7f80' is not 1 to 128 octets in hex (or ascii_TEXT)");
+	n = (size_t)sprintf(text, "server:\n nsid: ascii_");
+	memset(text + n, 'n', 128);
+	n += 128;
+	text[n++] = '\n';
+	cfg_init(&c);
+	CHECK(tmp_file(path, sizeof path, text, n) == 0);
+	CHECK_EQ(cfg_load_file(&c, path, err, sizeof err), 0);
+	CHECK_EQ(c.nsid_len, 128);
+	cfg_free(&c);
+	unlink(path);
+	text[n - 1] = 'n';
+	text[n++] = '\n';
+	load_fails(text, n, 2, "nsid text must be 1 to 128 characters");
+	n = (size_t)sprintf(text, "server:\n version: ");
+	memset(text + n, 'v', 256);
+	n += 256;
+	text[n++] = '\n';
+	load_fails(text, n, 2, "version longer than 255 characters (one TXT string)");
+	n -= 2;
+	text[n++] = '\n';
+	cfg_init(&c);
+	CHECK(tmp_file(path, sizeof path, text, n) == 0);
+	CHECK_EQ(cfg_load_file(&c, path, err, sizeof err), 0);
+	CHECK_EQ(strlen(c.version), 255);
+	cfg_free(&c);
+	unlink(path);
+}
+
 void test_config(void)
 {
+	test_self_keys();
 	test_defaults();
 	test_full_file();
 	test_many_zones();

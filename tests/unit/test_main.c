@@ -15,6 +15,7 @@ void test_refresh(void);
 void test_dnssec(void);
 void test_rrl(void);
 void test_patch(void);
+void test_self(void);
 #ifndef TEST_NO_TSIG /* builds without HMAC (the lx106's) leave TSIG out */
 void test_tsig(void);
 #endif
@@ -39,6 +40,7 @@ int main(void)
 	test_dnssec();
 	test_rrl();
 	test_patch();
+	test_self();
 #ifndef TEST_NO_TSIG
 	test_tsig();
 #else

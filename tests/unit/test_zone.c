@@ -399,7 +399,7 @@ void test_zone(void)
 			snprintf(t, sizeof(t), "filler%d.example.org", i);
 			name_from_text(t, zones[nz++].apex);
 		}
-		struct catalog c = { zones, nz, NULL, 0, 0 };
+		struct catalog c = { .zones = zones, .n = nz };
 		CHECK_EQ(catalog_prepare(&c), 0);
 		for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
 			uint8_t q[NAME_MAXLEN], want[NAME_MAXLEN], key[NAME_KEY_MAX], wkey[NAME_KEY_MAX];

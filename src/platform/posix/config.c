@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -674,6 +675,32 @@ static int get_path(struct parser *p, const char *k, const char *v, char *out, s
 	return 0;
 }
 
+/* The NSID as NSD writes it: hex digits, or "ascii_" and the text. */
+static int get_nsid(struct parser *p, const char *v, struct cfg *c)
+{
+	size_t n = 0;
+	if (strncmp(v, "ascii_", 6) == 0) {
+		n = strlen(v + 6);
+		if (n == 0 || n > CFG_NSID_MAX)
+			return fail(p, "nsid text must be 1 to %d characters", CFG_NSID_MAX);
+		memcpy(c->nsid, v + 6, n);
+	} else {
+		size_t len = strlen(v);
+		if (len % 2 || len / 2 > CFG_NSID_MAX)
+			return fail(p, "nsid '%s' is not 1 to %d octets in hex (or ascii_TEXT)", v,
+				    CFG_NSID_MAX);
+		for (; n < len / 2; n++) {
+			unsigned x;
+			if (!isxdigit((unsigned char)v[2 * n]) || !isxdigit((unsigned char)v[2 * n + 1]) ||
+			    sscanf(v + 2 * n, "%2x", &x) != 1)
+				return fail(p, "nsid '%s' is not hex (or ascii_TEXT)", v);
+			c->nsid[n] = (uint8_t)x;
+		}
+	}
+	c->nsid_len = n;
+	return 0;
+}
+
 static int server_key(struct parser *p, const char *k, const char *v)
 {
 	struct cfg *c = p->c;
@@ -741,6 +768,15 @@ static int server_key(struct parser *p, const char *k, const char *v)
 		return get_path(p, k, v, c->username, sizeof c->username);
 	if (strcmp(k, "chroot") == 0)
 		return get_path(p, k, v, c->chroot_dir, sizeof c->chroot_dir);
+	if (strcmp(k, "identity") == 0 || strcmp(k, "version") == 0) {
+		char *out = k[0] == 'i' ? c->identity : c->version;
+		if (strlen(v) > 255)
+			return fail(p, "%s longer than 255 characters (one TXT string)", k);
+		memcpy(out, v, strlen(v) + 1);
+		return 0;
+	}
+	if (strcmp(k, "nsid") == 0)
+		return get_nsid(p, v, c);
 	return fail(p, "unknown key '%s' in server section", k);
 }
 

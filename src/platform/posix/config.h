@@ -66,6 +66,9 @@ struct cfg_zone {
 	unsigned line;              /* where it was defined, for messages */
 };
 
+/* The longest NSID (the core's CAT_NSID_MAX). */
+#define CFG_NSID_MAX 128
+
 struct cfg {
 	struct cfg_addr listen[CFG_MAX_LISTEN];
 	size_t n_listen;            /* 0: the defaults, 0.0.0.0@53 and ::@53 */
@@ -85,6 +88,11 @@ struct cfg {
 	char data_dir[256];         /* persistence of zone versions; empty: none */
 	char username[64];          /* run as this user after binding; empty: stay */
 	char chroot_dir[256];       /* confine to this directory after binding */
+	/* What the server says of itself (RFC 4892, RFC 5001); empty: nothing. */
+	char identity[256];
+	char version[256];
+	uint8_t nsid[CFG_NSID_MAX];
+	size_t nsid_len;
 	struct cfg_zone *zones;     /* heap array */
 	size_t n_zones;
 	struct cfg_key *keys;       /* heap array */

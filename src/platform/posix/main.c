@@ -47,6 +47,18 @@ static int build_catalog(struct catalog *cat, const struct cfg *cfg)
 		keys[i] = cfg->keys[i].key;
 	cat->keys = keys;
 	cat->n_keys = cfg->n_keys;
+	/* What the server says of itself, in one block owned like the keys. */
+	_Static_assert(CFG_NSID_MAX <= CAT_NSID_MAX, "the configured NSID must fit the core's");
+	uint8_t *self = malloc(255 + 255 + CAT_NSID_MAX);
+	if (!self)
+		return -1;
+	size_t il = strlen(cfg->identity), vl = strlen(cfg->version);
+	memcpy(self, cfg->identity, il);
+	memcpy(self + 255, cfg->version, vl);
+	memcpy(self + 510, cfg->nsid, cfg->nsid_len);
+	cat->identity = (struct cat_text){ self, (uint8_t)il };
+	cat->version = (struct cat_text){ self + 255, (uint8_t)vl };
+	cat->nsid = (struct cat_text){ self + 510, (uint8_t)cfg->nsid_len };
 	cat->n = cfg->n_zones;
 	cat->zones = calloc(cfg->n_zones ? cfg->n_zones : 1, sizeof(*cat->zones));
 	if (!cat->zones)
@@ -75,6 +87,8 @@ static int build_catalog(struct catalog *cat, const struct cfg *cfg)
 
 static void catalog_release(struct catalog *cat)
 {
+	free((uint8_t *)cat->identity.data);
+	cat->identity.data = NULL;
 	free((struct tsig_key *)cat->keys);
 	free(cat->zones);
 	cat->keys = NULL;
@@ -112,6 +126,7 @@ static void stop_zone(struct cat_zone *cz)
 static void live_free(void *p)
 {
 	struct catalog *c = p;
+	free((uint8_t *)c->identity.data);
 	free((struct tsig_key *)c->keys);
 	free(c->zones);
 	free(c);
@@ -135,7 +150,7 @@ static void reload(struct server *s, int argc, char **argv)
 {
 	char err[512];
 	struct cfg *nc = malloc(sizeof(*nc));
-	struct catalog ncat = { NULL, 0, NULL, 0, 0 };
+	struct catalog ncat = { 0 };
 	if (!nc) {
 		log_msg(LOG_ERR_, "reload failed: out of memory");
 		return;
