@@ -285,11 +285,24 @@ static size_t rrset_size(const struct zone *z, const struct zone_rrset *rs)
 	return size;
 }
 
+/* Is rs the wildcard's own NSEC, or an RRSIG of it?  It places the "*"
+ * name in the zone's chain: not data to synthesise for ANY (RFC 4592 4.7:
+ * only a query for NSEC itself may get it); a copy at the name asked
+ * proves nothing, and would stand where the real proof goes. */
+static int wildcard_nsec(const struct zone *z, const struct zone_rrset *rs)
+{
+	if (rs->type == T_NSEC)
+		return 1;
+	const uint8_t *rd = zone_rdata(z, rs);
+	return rs->type == T_RRSIG && rdata_len(rd) >= 2 && get16(rd + 2) == T_NSEC;
+}
+
 /* Answer from a node that matched (exactly, or as the source of a
- * wildcard); owner is the name asked.  Returns the CNAME target to follow,
- * or NULL when the answer is complete (*nodata set when it is NODATA). */
+ * wildcard: wild); owner is the name asked.  Returns the CNAME target to
+ * follow, or NULL when the answer is complete (*nodata set when it is
+ * NODATA). */
 static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *owner,
-				uint16_t qtype, int all_any, int *nodata)
+				uint16_t qtype, int all_any, int wild, int *nodata)
 {
 	const struct zone *z = a->z;
 	const struct zone_node *n = &z->nodes[node];
@@ -304,6 +317,8 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 			const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
 			if ((a->dnssec && rs->type == T_RRSIG) || present_rrset(a, rs))
 				continue; /* RRSIGs come with the RRsets they cover */
+			if (wild && wildcard_nsec(z, rs))
+				continue;
 			if (all_any) {
 				add(a, SEC_ANSWER, owner, node, rs, 0);
 				continue;
@@ -449,7 +464,7 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 		const uint8_t *next;
 		int nodata;
 		if (exact) {
-			next = from_node(a, node, cur, qtype, all_any, &nodata);
+			next = from_node(a, node, cur, qtype, all_any, 0, &nodata);
 			if (nodata && a->dnssec)
 				deny_type(a, cur, (unsigned)rel, node);
 		} else if (z->nodes[node].flags & NODE_WILDCHILD) {
@@ -458,7 +473,7 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 			uint32_t w;
 			if (!zone_find_wildcard(z, node, &w))
 				return;
-			next = from_node(a, w, cur, qtype, all_any, &nodata);
+			next = from_node(a, w, cur, qtype, all_any, 1, &nodata);
 			if (step == 0) {
 				a->wild_zone = z;
 				a->wild_node = w;
@@ -598,6 +613,14 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 				 * additional data is simply left out. */
 				if (sec != SEC_ADDITIONAL || (e->flags & E_REQUIRED))
 					return 1;
+				/* Its RRSIGs (added right after it) go with it: an
+				 * RRset may be kept without its signatures, never
+				 * the signatures without the RRset (RFC 4035
+				 * 3.1.1). */
+				if (i + 1 < a->n && e[1].section == sec && e[1].z == e->z &&
+				    e[1].node == e->node && e[1].rs && e[1].rs->type == T_RRSIG && e->rs &&
+				    e->rs->type != T_RRSIG)
+					i++;
 				continue;
 			}
 			counts[sec] = (uint16_t)(counts[sec] + n);

@@ -9,6 +9,7 @@
 #include "core/rrtype.h"
 #include "core/xfr.h"
 #include "test.h"
+#include "testzone.h"
 
 const char *test_data_dir(void);
 
@@ -187,6 +188,18 @@ void test_dnssec(void)
 	CHECK_EQ(s.count[1][T_NSEC], 1);
 	ask(&s, "x.dyn.signed.example", T_TXT, 1, 0); /* wildcard NODATA */
 	CHECK(s.count[1][T_NSEC] >= 1);
+	/* ANY from the wildcard: its data, not its NSEC (RFC 4592 4.7), and
+	 * the NSEC that shows the name does not exist in the authority. */
+	ask(&s, "x.dyn.signed.example", T_ANY, 1, 1);
+	CHECK_EQ(s.count[0][T_A], 1);
+	CHECK_EQ(s.count[0][T_NSEC], 0);
+	CHECK_EQ(s.count[0][T_RRSIG], 1);
+	CHECK_EQ(s.count[1][T_NSEC], 1);
+	CHECK_EQ(s.count[1][T_RRSIG], 1);
+	ask(&s, "x.dyn.signed.example", T_ANY, 0, 1); /* without DO */
+	CHECK_EQ(s.count[0][T_NSEC], 0);
+	CHECK_EQ(s.count[0][T_RRSIG], 1); /* RRSIG A as data; not RRSIG NSEC */
+	CHECK_EQ(s.total[1], 0);
 
 	/* Referrals: to a signed child with its DS, to an unsigned one with
 	 * the NSEC proving there is none. */
@@ -218,6 +231,56 @@ void test_dnssec(void)
 	name_to_text(n3name, t3, sizeof(t3));
 	ask(&s, t3, T_NSEC3, 1, 0);
 	CHECK_EQ(s.rcode, 3);
+
+	/* An RRset of the additional section too big for the message is
+	 * left out with its RRSIG: the signature never goes alone (RFC 4035
+	 * 3.1.1). A referral whose name server is a sibling in the zone
+	 * (authoritative, signed) with 300 addresses: no room for them, room
+	 * for the AAAA and both signatures. */
+	{
+		static char lines[300][48];
+		static const char *recs[320];
+		size_t k = 0;
+		recs[k++] = "@ 3600 SOA ns1 host 7 100 200 300 60";
+		recs[k++] = "@ 3600 NS ns1";
+		recs[k++] = "ns1 3600 A 192.0.2.1";
+		recs[k++] = "sub 3600 NS big";
+		/* One NSEC makes it a signed zone (NSEC mode). */
+		recs[k++] = "@ 60 TYPE47 03626967067369676e6564076578616d706c6500000162";
+		for (int i = 0; i < 300; i++) {
+			snprintf(lines[i], sizeof(lines[i]), "big 300 A 10.0.%d.%d", i / 250, i % 250);
+			recs[k++] = lines[i];
+		}
+		recs[k++] = "big 300 AAAA 2001:0db8:0000:0000:0000:0000:0000:0001";
+		/* RRSIG A and RRSIG AAAA: algorithm 13, 3 labels, TTL 300,
+		 * signer signed.example, 64 octets of signature. */
+		recs[k++] = "big 300 TYPE46 0001" "0d03" "0000012c" "6a000000" "60000000" "1234"
+			    "067369676e6564076578616d706c6500"
+			    "abababababababababababababababababababababababababababababababab"
+			    "abababababababababababababababababababababababababababababababab";
+		recs[k++] = "big 300 TYPE46 001c" "0d03" "0000012c" "6a000000" "60000000" "1234"
+			    "067369676e6564076578616d706c6500"
+			    "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+			    "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd";
+		recs[k] = NULL;
+		struct zone *big = tz_build("signed.example", recs);
+		CHECK(big != NULL);
+		uint8_t apex[NAME_MAXLEN];
+		name_from_text("signed.example", apex);
+		struct cat_zone *sz = catalog_exact(&cat, apex);
+		struct zone *old = catalog_publish(sz, big);
+		ask(&s, "www.sub.signed.example", T_A, 1, 0);
+		CHECK(!s.tc);
+		CHECK_EQ(s.count[1][T_NS], 1);
+		CHECK_EQ(s.count[2][T_A], 0);
+		CHECK_EQ(s.count[2][T_AAAA], 1);
+		CHECK_EQ(s.count[2][T_RRSIG], 1);
+		ask(&s, "www.sub.signed.example", T_A, 1, 1); /* TCP: all of them */
+		CHECK_EQ(s.count[2][T_A], 300);
+		CHECK_EQ(s.count[2][T_RRSIG], 2);
+		catalog_publish(sz, old);
+		zone_free(big);
+	}
 
 	zone_free(zs);
 	zone_free(z3);
