@@ -59,7 +59,10 @@ the corrections of Knot's answer, REF_FIXES and knot_fix):
   * ALLOW_LOOP: DNAME loops (test_random_diff.DnameLoop, RFC 1034 3.6.2);
     servers cut them at their own length;
   * ALLOW_ANY: ANY through a CNAME/DNAME chain (RFC 8482: another RRset
-    of the target, or more);
+    of the target, or more): the chain must be Knot's, and ICBIND's other
+    RRsets (and RRSIGs) those of the chain's end in the zone, or of the
+    wildcard it is synthesised from (RFC 4592 3.3.1), with a sufficient
+    proof (any_chain_problems);
   * ALLOW_PROOF: another NSEC/NSEC3 proof than Knot's that proof_problems
     finds sufficient (and, counted apart, where Knot's own is not);
   * ALLOW_YXDOMAIN: a YXDOMAIN without the SOA Knot adds (RFC 6672 2.2);
@@ -68,7 +71,14 @@ the corrections of Knot's answer, REF_FIXES and knot_fix):
   * ALLOW_ANY_NODO: ANY without DO with the name's RRSIGs and NSEC
     (RFC 3225 3 includes them);
   * knot_fix: Knot's NXDOMAIN where a DNAME substitution overflows (RFC
-    6672 2.2: YXDOMAIN), and the DNAME target's data Knot adds to one.
+    6672 2.2: YXDOMAIN), and what Knot adds after the DNAME of a YXDOMAIN
+    (the target's data, CNAMEs, the DNAMEs above the target); where Knot
+    truncates such an answer over UDP, its answer over TCP is corrected
+    (ALLOW_UDP_TC);
+  * knot_nx_without_proof: Knot's NXDOMAIN with DO, AA clear and no
+    authority section (some names of opt-out zones), corrected to its
+    answer without DO (RFC 1034 4.3.2, RFC 2308 3, RFC 5155 7.2.2), with
+    ICBIND's proof checked by proof_problems.
 
 Seeds: DEFAULT_SEEDS (a few zones, one of each mode, under a minute with
 the servers' start); ICBIND_RANDOM_DNSSEC_SEED_LIST=7,42 runs exactly those
@@ -389,7 +399,13 @@ class Proof:
             return [ce]
         w = dns.name.Name((b"*",) + ce[0].labels)
         if self.n3_cover(w) is None:
-            return ["no NSEC3 covers the wildcard %s at the closest encloser (RFC 5155 8.4)" % w]
+            why = ""
+            if self.n3_match(w) is not None and ce[2].flags & 1:
+                # the real closest encloser is an empty non-terminal that
+                # opt-out left without an NSEC3 (RFC 5155 7.1): no proof
+                # of this name error can exist (the zone's, not the server's)
+                why = "; the wildcard exists and the next closer %s is opt-out: unprovable in this zone" % ce[1]
+            return ["no NSEC3 covers the wildcard %s at the closest encloser (RFC 5155 8.4)%s" % (w, why)]
         return []
 
     def nodata(self, q, qt):
@@ -529,7 +545,8 @@ KNOT_DUP = "Knot repeats an RR (a wildcard CNAME to itself); RFC 2181 5: no dupl
 KNOT_NX_BELOW_CUT = ("Knot: NXDOMAIN below a delegation; expected the referral, Knot's answer at the cut "
                      "(RFC 1034 4.3.2 step 3b)")
 ALLOW_ANY_NODO = "ANY without DO: the name's RRSIGs and NSEC in the answer (RFC 3225 3 allows them)"
-KNOT_YX_TARGET = "Knot: a YXDOMAIN with the DNAME target's data; left out (RFC 6672 2.2)"
+KNOT_YX_TARGET = ("Knot: a YXDOMAIN with what it finds at the DNAME's target (data, CNAMEs, DNAMEs); "
+                  "left out (RFC 6672 2.2)")
 KNOT_YXDOMAIN = ("Knot: NXDOMAIN/NOERROR where the DNAME substitution exceeds 255 octets; "
                  "corrected to YXDOMAIN (RFC 6672 2.2)")
 
@@ -540,48 +557,61 @@ def knot_fix(case, ref, fixed):
     exceed 255 octets is answered YXDOMAIN with the DNAME (RFC 6672 2.2);
     Knot 3.2 answers some of those as if the substitution had happened
     (NXDOMAIN, with the proof for a name it cannot have made). The
-    corrected answer keeps the answer section; its authority section is
-    emptied (see yxdomain_without_authority)."""
+    corrected answer keeps the answer section up to that DNAME; its
+    authority section is emptied (see yxdomain_without_authority)."""
     if ref.flags["TC"]:
         return ref
+    names = [dns.name.from_text(case.qname)]
+    names += [r[0].target for r in ref.msg.answer if r.rdtype == T.CNAME]
+    synth = {r.name for r in ref.msg.answer if r.rdtype == T.CNAME}
+    yx = next((r.name for r in ref.msg.answer if r.rdtype == T.DNAME for n in names
+               if n.is_subdomain(r.name) and n != r.name and n not in synth
+               and len(n.to_wire()) - len(r.name.to_wire()) + len(r[0].target.to_wire()) > 255), None)
+    if yx is not None:
+        if ref.rcode != dns.rcode.YXDOMAIN:
+            ref.rcode = dns.rcode.YXDOMAIN
+            ref.sections["authority"] = {}
+            fixed.append(KNOT_YXDOMAIN)
+        drop_after_yxdomain(ref, yx, fixed)
     for k, (ttls, rdata) in list(ref.sections["answer"].items()):
         pairs = sorted(set(zip(ttls, rdata)))
         if len(pairs) < len(rdata):
             ref.sections["answer"][k] = (tuple(t for t, _ in pairs), tuple(sorted(r for _, r in pairs)))
             fixed.append(KNOT_DUP)
-    names = [dns.name.from_text(case.qname)]
-    names += [r[0].target for r in ref.msg.answer if r.rdtype == T.CNAME]
-    synth = {r.name for r in ref.msg.answer if r.rdtype == T.CNAME}
-    for r in ref.msg.answer:
-        if r.rdtype != T.DNAME:
-            continue
-        for n in names:
-            if n.is_subdomain(r.name) and n != r.name and n not in synth:
-                if len(n.to_wire()) - len(r.name.to_wire()) + len(r[0].target.to_wire()) > 255:
-                    if ref.rcode != dns.rcode.YXDOMAIN:
-                        ref.rcode = dns.rcode.YXDOMAIN
-                        ref.sections["authority"] = {}
-                        fixed.append(KNOT_YXDOMAIN)
-                    drop_target_data(ref, r[0].target, fixed)
-                    return ref
     return ref
 
 
-def drop_target_data(ref, target, fixed):
+def drop_after_yxdomain(ref, owner, fixed):
     """Knot 3.2, after a YXDOMAIN, goes on at the DNAME's target itself
-    (not at the substituted name, which it could not make) and adds the
-    target's RRsets (and the CNAMEs from there) to the answer. RFC 6672
-    2.2 answers the DNAME and stops: those records are left out."""
-    reach = {target}
-    for r in ref.msg.answer:
-        if r.rdtype == T.CNAME and r.name in reach:
-            reach.add(r[0].target)
-    texts = {n.to_text().lower() for n in reach}
-    keys = [k for k in ref.sections["answer"] if k[0] in texts]
-    if keys:
-        for k in keys:
-            del ref.sections["answer"][k]
-        fixed.append(KNOT_YX_TARGET)
+    (not at the substituted name, which it could not make) and adds what
+    it finds there to the answer: the target's RRsets, CNAMEs from there,
+    and the DNAMEs above the target it applies. RFC 6672 2.2 answers the
+    DNAME and stops: every record after that DNAME in Knot's answer (whose
+    RRSIGs come last) is left out, and the RRSIGs of what remains kept."""
+    ans = ref.msg.answer
+    last = next(i for i, r in enumerate(ans) if r.rdtype == T.DNAME and r.name == owner)
+    data = [r for r in ans[:last + 1] if r.rdtype != T.RRSIG]
+    signed = {(r.name, r.rdtype) for r in data}
+    keep, seen = [], set()
+    for r in ans:
+        sig = (r.name, r.covers, tuple(rd.to_digestable() for rd in r))
+        if r.rdtype == T.RRSIG and (r.name, r.covers) in signed and sig not in seen:
+            seen.add(sig)
+            keep.append(r)
+        elif any(r is d for d in data):
+            keep.append(r)
+    if len(keep) == len(ans):
+        return
+    msg = copy.deepcopy(ref.msg)
+    msg.answer = keep
+    ref.msg = msg
+    view = tds.View(msg.to_wire())
+    ref.sections["answer"], ref.texts["answer"] = view.sections["answer"], view.texts["answer"]
+    fixed.append(KNOT_YX_TARGET)
+
+
+KNOT_NX_NO_PROOF = ("Knot: NXDOMAIN with DO without AA and without SOA and proof; corrected to its answer "
+                    "without DO, ICBIND's proof checked (RFC 1034 4.3.2, RFC 2308 3, RFC 5155 7.2.2)")
 ALLOW_NSEC_CNAME = ("qtype NSEC at a CNAME in an NSEC3 zone: ICBIND follows the CNAME, Knot answers NODATA "
                     "(RFC 1034 4.3.2 3a, RFC 2181 10.1)")
 
@@ -639,7 +669,37 @@ def _views(envr, case, qid, fixed):
     cand, err = tds.ask(envr.icbind, case, qid)
     if err:
         return ref, None, "icbind: " + err
-    return ref, cand, None
+    return knot_nx_without_proof(envr, case, qid, ref, cand, fixed), cand, None
+
+
+DNSSEC_TYPES = (T.RRSIG, T.NSEC, T.NSEC3)
+
+
+def knot_nx_without_proof(envr, case, qid, ref, cand, fixed):
+    """Knot 3.2 answers some names of opt-out zones with DO as NXDOMAIN
+    with AA clear and an empty authority section (and with AA and the SOA
+    without DO). RFC 1034 4.3.2 step 3c: an authoritative name error (AA);
+    RFC 2308 3: the SOA in the authority section; RFC 5155 7.2.2 (with DO):
+    the closest encloser proof. Corrected to Knot's answer without DO
+    with AA, plus the RRSIGs and NSEC3s of ICBIND's answer, which
+    run_case checks as always (rules, validate_signatures,
+    proof_problems) -- only where ICBIND's answer without those is Knot's
+    without DO."""
+    if not case.do or ref.rcode != dns.rcode.NXDOMAIN or ref.flags["AA"] or ref.flags["TC"] \
+            or ref.msg.answer or ref.msg.authority or cand.flags["TC"]:
+        return ref
+    nodo, err = tds.reference_view(envr, replace(case, do=False), qid, [])
+    if err or nodo.rcode != dns.rcode.NXDOMAIN or not nodo.flags["AA"] or nodo.msg.answer:
+        return ref
+    plain = {k: x for k, x in cand.sections["authority"].items() if k[2] not in DNSSEC_TYPES}
+    if plain != nodo.sections["authority"]:
+        return ref
+    ref.flags["AA"] = True
+    ref.sections["authority"] = dict(cand.sections["authority"])
+    ref.msg = copy.deepcopy(ref.msg)
+    ref.msg.authority = list(cand.msg.authority)
+    fixed.append(KNOT_NX_NO_PROOF)
+    return ref
 
 
 def base_differences(envr, case, ref, cand, allowed):
@@ -696,7 +756,7 @@ def base_differences(envr, case, ref, cand, allowed):
     if diff and case.qtype == "ANY" and any(r.rdtype in (T.CNAME, T.DNAME) for r in ref.msg.answer):
         got = {k for k in cand.sections["answer"] if k[2] not in (T.CNAME, T.DNAME)}
         if not [d for d in diff if not d.startswith("answer")] and got and \
-                not proof_problems(case, cand, sz) and not any_chain_extra(cand, sz):
+                not proof_problems(case, cand, sz) and not any_chain_problems(case, ref, cand, sz):
             allowed.append(ALLOW_ANY)
             return []
     return diff
@@ -777,22 +837,67 @@ def loop_differences(ref, cand, loops):
     return trd.DnameLoop.compare(_V(ref), _V(cand), loops)
 
 
-def any_chain_extra(cand, sz):
-    """ANY through a chain: the RRsets at the chain's end must be the
-    zone's own (as any_expected reads them)."""
+def synthesis_source(zone, name, apex):
+    """The owner whose RRsets answer for name (RFC 4592 3.3.1): name
+    itself where it exists (with data or as an empty non-terminal), else
+    the wildcard at its closest encloser; None where that does not exist."""
+    if any(n.is_subdomain(name) for n in zone.nodes):
+        return name
+    ce = name.parent()
+    while ce != apex and not any(n.is_subdomain(ce) for n in zone.nodes):
+        ce = ce.parent()
+    w = dns.name.Name((b"*",) + ce.labels)
+    return w if zone.get_node(w) is not None else None
+
+
+CHAIN_TYPES = (T.CNAME, T.DNAME)
+
+
+def chain_part(v, end):
+    """The CNAMEs and DNAMEs of an answer section, and their RRSIGs but
+    those at the chain's end (which ANY matches there, RFC 3225 3)."""
+    return {k: x for k, x in v.sections["answer"].items()
+            if k[2] in CHAIN_TYPES or (k[3] in CHAIN_TYPES and k[0] != end)}
+
+
+def any_end(v, q, sz):
+    """Where ANY stops along the CNAMEs of v from q: the first owner of a
+    CNAME of the zone (its own or a wildcard's; not one a DNAME
+    synthesised), or the end of the chain; None on a loop or outside the
+    zone."""
+    cn = {r.name: r[0].target for r in v.msg.answer if r.rdtype == T.CNAME}
+    seen = set()
+    while q in cn and q not in seen and q.is_subdomain(sz.apex):
+        src = synthesis_source(sz.info.zone, q, sz.apex)
+        if src is not None and sz.info.zone.get_rdataset(src, T.CNAME) is not None:
+            return q
+        seen.add(q)
+        q = cn[q]
+    return q if q not in seen and q.is_subdomain(sz.apex) else None
+
+
+def any_chain_problems(case, ref, cand, sz):
+    """ANY through a chain (RFC 8482 lets a server give one RRset of the
+    name or more): the chain must be Knot's, and every other RRset of
+    ICBIND's answer (RRSIGs too, which match ANY: RFC 3225 3) must be one
+    of the chain's end as the zone has it (TTL and rdata; the wildcard's
+    where the end is synthesised from one, RFC 4592 3.3.1, owner
+    substituted). Where the end owns a CNAME of the zone (ANY matches it
+    and stops there, RFC 1034 4.3.2 step 3a), its RRSIG is such an RRset,
+    with DO or without."""
     zone = sz.info.zone
+    end = any_end(cand, dns.name.from_text(case.qname), sz)
+    end_text = end and end.to_text().lower()
+    if chain_part(ref, end_text) != chain_part(cand, end_text):
+        return ["the chain differs from Knot's"]
+    src = synthesis_source(zone, end, sz.apex) if end is not None else None
     out = []
-    for r in cand.msg.answer:
-        if r.rdtype in (T.CNAME, T.DNAME, T.RRSIG) or not r.name.is_subdomain(sz.apex):
+    for (name, rdtype, covers), r in cand.rrsets("answer").items():
+        if rdtype in CHAIN_TYPES or (covers in CHAIN_TYPES and name != end):
             continue
-        rds = zone.get_rdataset(r.name, r.rdtype)
-        n = r.name
-        while rds is None and n != sz.apex:
-            # synthesised from a wildcard (RFC 4592): the source's RRset
-            n = n.parent()
-            rds = zone.get_rdataset(dns.name.Name((b"*",) + n.labels), r.rdtype)
-        if rds is None or set(rds) != set(r):
-            out.append("%s %s" % (r.name, T.to_text(r.rdtype)))
+        rds = zone.get_rdataset(src, rdtype, covers) if src is not None and name == end else None
+        if rds is None or set(rds) != set(r) or rds.ttl != r.ttl:
+            out.append("%s %s is not an RRset of the chain's end %s" % (name, T.to_text(rdtype), end))
     return out
 
 
