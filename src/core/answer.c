@@ -7,7 +7,8 @@
 #include "nsec3.h"
 #include "rrtype.h"
 
-enum { E_TTL = 1, E_REQUIRED = 2 };
+/* E_SIGS: the RRSIGs of the entry just before (add()). */
+enum { E_TTL = 1, E_REQUIRED = 2, E_SIGS = 4 };
 enum { RC_NOERROR = 0, RC_NXDOMAIN = 3, RC_YXDOMAIN = 6 };
 
 #define NO_NODE 0xFFFFFFFFu
@@ -75,7 +76,7 @@ static void add(struct answer *a, uint8_t section, const uint8_t *owner, uint32_
 	if (a->dnssec && rs->type != T_RRSIG) {
 		const struct zone_rrset *sig = rrsig_of(a->z, node, rs->type);
 		if (sig)
-			add_one(a, section, owner, node, sig, flags);
+			add_one(a, section, owner, node, sig, flags | E_SIGS);
 	}
 }
 
@@ -569,12 +570,19 @@ static void write_rr(struct builder *b, const uint8_t *owner, int how, size_t ow
 int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 {
 	uint8_t own[NAME_MAXLEN];
+	int dropped = 0; /* the entry before was left out for room */
 	counts[0] = counts[1] = counts[2] = 0;
 	for (uint8_t sec = SEC_ANSWER; sec <= SEC_ADDITIONAL; sec++) {
 		for (unsigned i = 0; i < a->n; i++) {
 			const struct rr_entry *e = &a->e[i];
 			if (e->section != sec)
 				continue;
+			/* An RRset left out for room takes its RRSIGs with it: it
+			 * may go without them, never they without it (RFC 4035
+			 * 3.1.1). */
+			if ((e->flags & E_SIGS) && dropped)
+				continue;
+			dropped = 0;
 			const uint8_t *owner = e->owner;
 			/* Owners are the question, the zone's names or synthesised
 			 * names, all kept until the end, but for a proof's owner
@@ -613,14 +621,7 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 				 * additional data is simply left out. */
 				if (sec != SEC_ADDITIONAL || (e->flags & E_REQUIRED))
 					return 1;
-				/* Its RRSIGs (added right after it) go with it: an
-				 * RRset may be kept without its signatures, never
-				 * the signatures without the RRset (RFC 4035
-				 * 3.1.1). */
-				if (i + 1 < a->n && e[1].section == sec && e[1].z == e->z &&
-				    e[1].node == e->node && e[1].rs && e[1].rs->type == T_RRSIG && e->rs &&
-				    e->rs->type != T_RRSIG)
-					i++;
+				dropped = 1;
 				continue;
 			}
 			counts[sec] = (uint16_t)(counts[sec] + n);
