@@ -294,8 +294,10 @@ static int wildcard_nsec(const struct zone *z, const struct zone_rrset *rs)
 {
 	if (rs->type == T_NSEC)
 		return 1;
+	if (rs->type != T_RRSIG)
+		return 0;
 	const uint8_t *rd = zone_rdata(z, rs);
-	return rs->type == T_RRSIG && rdata_len(rd) >= 2 && get16(rd + 2) == T_NSEC;
+	return rdata_len(rd) >= 2 && get16(rd + 2) == T_NSEC;
 }
 
 /* Answer from a node that matched (exactly, or as the source of a

@@ -476,15 +476,12 @@ void test_answer(void)
 	/* Truncation: a large RRset over UDP without EDNS, whole over TCP. */
 	{
 		static const char *big[48];
-		static char lines[45][80];
-		big[0] = "@ 3600 SOA ns1 host 7 100 200 300 60";
-		for (int i = 0; i < 40; i++) {
-			snprintf(lines[i], sizeof(lines[i]),
-				 "big 300 TXT record-number-%02d-with-some-padding-to-be-long", i);
-			big[i + 1] = lines[i];
-		}
-		big[41] = "big 300 AAAA 2001:db8:0:0:0:0:0:7";
-		big[42] = NULL;
+		static char lines[40][80];
+		size_t k = 0;
+		big[k++] = "@ 3600 SOA ns1 host 7 100 200 300 60";
+		tz_txt_records(big, &k, lines, "big", 40);
+		big[k++] = "big 300 AAAA 2001:db8:0:0:0:0:0:7";
+		big[k] = NULL;
 		struct zone *bz = tz_build("example.com", big);
 		CHECK(bz != NULL);
 		struct zone *old = catalog_publish(&cz[0], bz);

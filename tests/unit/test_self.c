@@ -1,6 +1,5 @@
 /* What the server says of itself: CH TXT id.server. and friends (RFC 4892)
  * and the NSID option (RFC 5001), checked on the wire. */
-#include <stdio.h>
 #include <string.h>
 
 #include "core/catalog.h"
@@ -253,19 +252,12 @@ void test_self(void)
 	{
 		static const char *big[48];
 		static char lines[46][80];
-		big[0] = "@ 3600 SOA ns1 host 7 100 200 300 60";
-		for (int i = 0; i < 40; i++) {
-			snprintf(lines[i], sizeof(lines[i]),
-				 "big 300 TXT record-number-%02d-with-some-padding-to-be-long", i);
-			big[i + 1] = lines[i];
-		}
+		size_t k = 0;
+		big[k++] = "@ 3600 SOA ns1 host 7 100 200 300 60";
+		tz_txt_records(big, &k, lines, "big", 40);
 		/* 6 of them fit 512 octets with an OPT, not with the NSID too. */
-		for (int i = 0; i < 6; i++) {
-			snprintf(lines[40 + i], sizeof(lines[40 + i]),
-				 "mid 300 TXT record-number-%02d-with-some-padding-to-be-long", i);
-			big[41 + i] = lines[40 + i];
-		}
-		big[47] = NULL;
+		tz_txt_records(big, &k, lines + 40, "mid", 6);
+		big[k] = NULL;
 		struct zone *bz = tz_build("example.com", big);
 		CHECK(bz != NULL);
 		struct zone *old = catalog_publish(&cz[0], bz);

@@ -144,3 +144,12 @@ struct zone *tz_build(const char *apex_text, const char *const *recs)
 		printf("tz_build: %s\n", b.err);
 	return z;
 }
+
+void tz_txt_records(const char **recs, size_t *k, char (*lines)[80], const char *owner, int n)
+{
+	for (int i = 0; i < n; i++) {
+		snprintf(lines[i], sizeof(lines[i]),
+			 "%s 300 TXT record-number-%02d-with-some-padding-to-be-long", owner, i);
+		recs[(*k)++] = lines[i];
+	}
+}

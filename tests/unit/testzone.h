@@ -10,6 +10,11 @@
  * SOA, and "TYPEn HEX".  Returns NULL and prints why on failure. */
 struct zone *tz_build(const char *apex, const char *const *recs);
 
+/* Appends n TXT records of owner to recs at *k (their text kept in
+ * lines[0..n-1]): "OWNER 300 TXT record-number-NN-with-some-padding-to-be-long",
+ * 58 octets each in an answer whose owner is a pointer, for RRsets that
+ * fill a message. */
+void tz_txt_records(const char **recs, size_t *k, char (*lines)[80], const char *owner, int n);
 /* Wire name of text relative to apex. */
 int tz_name(const char *text, const char *apex, uint8_t *out);
 
