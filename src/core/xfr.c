@@ -129,7 +129,7 @@ static long label_find(const struct xfr_parser *p, uint16_t off)
 	return -1;
 }
 
-/* ---- the name machine: one octet at a time ------------------------- */
+/* ---- the name machine: a label at a time ---------------------------- */
 
 static void name_start(struct xfr_parser *p)
 {
@@ -137,6 +137,29 @@ static void name_start(struct xfr_parser *p)
 	p->nm.start = p->msg_pos;
 	p->nm.prev = XL_NONE;
 	p->nm.state = N_LEN;
+}
+
+/* The octets of a label, as many as are at hand (k, at most what the label
+ * still lacks): copied in one go, not one octet per step. */
+static int name_label(struct xfr_parser *p, const uint8_t *d, size_t k)
+{
+	struct xfr_name *n = &p->nm;
+	memcpy(n->buf + n->len + 1 + n->label_have, d, k);
+	n->label_have = (uint8_t)(n->label_have + k);
+	if (n->label_have == n->label_len) {
+		if (label_add(p, n->label_off, n->buf + n->len + 1, n->label_len) < 0)
+			return fail(p, "too many names in one message", NULL), -1;
+		n->len += 1 + n->label_len;
+		n->state = N_LEN;
+	}
+	return 0;
+}
+
+/* How many octets the name machine takes in its next step: the rest of a
+ * label, or one (a length octet, the second octet of a pointer). */
+static size_t name_step(const struct xfr_parser *p)
+{
+	return p->nm.state == N_LABEL ? (size_t)(p->nm.label_len - p->nm.label_have) : 1;
 }
 
 /* Returns 1 when the name is complete, 0 for more, -1 on error. */
@@ -167,14 +190,7 @@ static int name_octet(struct xfr_parser *p, uint8_t b, uint16_t off)
 		n->state = N_LABEL;
 		return 0;
 	case N_LABEL:
-		n->buf[n->len + 1 + n->label_have++] = b;
-		if (n->label_have == n->label_len) {
-			if (label_add(p, n->label_off, n->buf + n->len + 1, n->label_len) < 0)
-				return fail(p, "too many names in one message", NULL), -1;
-			n->len += 1 + n->label_len;
-			n->state = N_LEN;
-		}
-		return 0;
+		return name_label(p, &b, 1);
 	case N_PTR: {
 		uint16_t target = (uint16_t)((n->ptr_hi << 8) | b);
 		/* Only backwards, before this name: that also rules out loops. */
@@ -203,6 +219,18 @@ static int name_octet(struct xfr_parser *p, uint8_t b, uint16_t off)
 	}
 	}
 	return -1;
+}
+
+/* One step of the name machine over the avail (>= 1) octets at d, which
+ * start at message offset off; *used says how many it took. */
+static int name_take(struct xfr_parser *p, const uint8_t *d, size_t avail, uint16_t off, size_t *used)
+{
+	size_t k = name_step(p);
+	k = k < avail ? k : avail;
+	*used = k;
+	if (p->nm.state == N_LABEL)
+		return name_label(p, d, k);
+	return name_octet(p, d[0], off);
 }
 
 /* ---- records ------------------------------------------------------- */
@@ -537,8 +565,12 @@ static size_t step_size(const struct xfr_parser *p)
 	case S_HDR: return 12 - p->have;
 	case S_QFIX: return 4 - p->have;
 	case S_RRFIX: return 10 - p->have;
+	case S_QNAME:
+	case S_OWNER: return name_step(p);
 	case S_RDATA:
-		return p->in_name == R_START ? 0 : p->in_name == R_RAW ? p->fix_left : 1;
+		return p->in_name == R_START ? 0
+		       : p->in_name == R_RAW ? p->fix_left
+		       : p->in_name == R_NAME ? name_step(p) : 1;
 	default: return 1;
 	}
 }
@@ -619,9 +651,8 @@ int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len)
 			break;
 		case S_QNAME:
 		case S_OWNER: {
-			uint16_t off = p->msg_pos++;
-			used = 1;
-			int r = name_octet(p, data[i], off);
+			int r = name_take(p, data + i, avail, p->msg_pos, &used);
+			p->msg_pos = (uint16_t)(p->msg_pos + used);
 			if (r < 0)
 				return XFR_FAIL;
 			if (r == 1) {
@@ -667,10 +698,10 @@ int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len)
 			case R_NAME: {
 				if (p->rd_left == 0)
 					return fail(p, "name runs past the RDATA", NULL);
-				uint16_t off = p->msg_pos++;
-				p->rd_left--;
-				used = 1;
-				int r = name_octet(p, data[i], off);
+				int r = name_take(p, data + i, avail < p->rd_left ? avail : p->rd_left,
+						  p->msg_pos, &used);
+				p->msg_pos = (uint16_t)(p->msg_pos + used);
+				p->rd_left = (uint16_t)(p->rd_left - used);
 				if (r < 0)
 					return XFR_FAIL;
 				if (r == 1) {
