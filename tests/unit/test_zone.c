@@ -20,9 +20,72 @@ static uint32_t find(const struct zone *z, const char *name, int *exact)
 	return *exact ? idx : zone_encloser(z, key, kl, idx);
 }
 
+/* The zone built from the same records whatever order they came in: a
+ * primary's canonical order with each owner's types out of order (the
+ * insertion sort's case), that order reversed and shuffled (past its
+ * budget of moves: qsort from where it got to). */
+static void test_zone_order(void)
+{
+	enum { OWNERS = 1500, PER = 3, N = 1 + OWNERS * PER };
+	static char lines[N][64];
+	static const char *in[4][N + 1];
+	for (int i = 0; i < OWNERS; i++) {
+		snprintf(lines[1 + PER * i], 64, "h%04d 300 A 192.0.2.%d", i, i % 250);
+		snprintf(lines[2 + PER * i], 64, "h%04d 300 TXT t%d", i, i);
+		snprintf(lines[3 + PER * i], 64, "h%04d 300 MX %d mx.h%04d", i, i % 7, i);
+	}
+	snprintf(lines[0], 64, "@ 3600 SOA ns1 host 7 100 200 300 60");
+	uint32_t r = 12345;
+	for (int i = 0; i < N; i++) {
+		in[0][i] = lines[i];
+		in[1][i] = lines[N - 1 - i];
+		in[2][i] = lines[i];
+	}
+	for (int i = N - 1; i > 0; i--) {
+		r = r * 1103515245u + 12345u;
+		int j = (int)((r >> 8) % (uint32_t)(i + 1));
+		const char *t = in[2][i];
+		in[2][i] = in[2][j];
+		in[2][j] = t;
+	}
+	/* Sorted but for one record of the middle sent first: one long move. */
+	in[3][0] = lines[N / 2];
+	for (int i = 0, k = 1; i < N; i++)
+		if (i != N / 2)
+			in[3][k++] = lines[i];
+	for (int o = 0; o < 4; o++)
+		in[o][N] = NULL;
+	struct zone *z[4];
+	for (int o = 0; o < 4; o++)
+		z[o] = tz_build("example.com", in[o]);
+	CHECK(z[0] && z[0]->n_records == N && z[0]->n_nodes == 1 + OWNERS);
+	for (int o = 1; o < 4; o++) {
+		CHECK(z[0] && z[o]);
+		if (!z[0] || !z[o])
+			continue;
+		CHECK(z[o]->n_nodes == z[0]->n_nodes && z[o]->n_rrsets == z[0]->n_rrsets &&
+		      z[o]->n_records == z[0]->n_records && z[o]->bytes == z[0]->bytes);
+		size_t d = (size_t)(z[0]->data - (const uint8_t *)z[0]);
+		CHECK(z[o]->bytes == z[0]->bytes &&
+		      memcmp(z[o]->nodes, z[0]->nodes, z[0]->n_nodes * sizeof(*z[0]->nodes)) == 0 &&
+		      memcmp(z[o]->rrsets, z[0]->rrsets, z[0]->n_rrsets * sizeof(*z[0]->rrsets)) == 0 &&
+		      memcmp(z[o]->data, z[0]->data, z[0]->bytes - d) == 0);
+	}
+	/* Canonical order: keys ascend. */
+	for (uint32_t i = 1; z[2] && i < z[2]->n_nodes; i++) {
+		size_t al, bl;
+		const uint8_t *a = zone_key(z[2], i - 1, &al), *b = zone_key(z[2], i, &bl);
+		int c = memcmp(a, b, al < bl ? al : bl);
+		CHECK(c < 0 || (c == 0 && al < bl));
+	}
+	for (int o = 0; o < 4; o++)
+		zone_free(z[o]);
+}
+
 void test_zone(void);
 void test_zone(void)
 {
+	test_zone_order();
 	static const char *const recs[] = {
 		"@ 3600 SOA ns1 host 7 100 200 300 60",
 		"@ 3600 NS ns1",
