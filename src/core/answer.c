@@ -313,9 +313,12 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 	if (qtype == T_ANY && n->n_rrsets) {
 		/* RFC 8482 4.1: over UDP one RRset is enough, the smallest
 		 * (most likely to fit without TC and a retry over TCP); over
-		 * TCP all. */
+		 * TCP all.  Data before a signed zone's own records (an NSEC
+		 * or an RRSIG asked without DO), whatever their sizes: they
+		 * tell a client nothing it asked for. */
 		const struct zone_rrset *one = NULL;
 		size_t one_size = 0;
+		int one_meta = 0;
 		for (uint16_t i = 0; i < n->n_rrsets; i++) {
 			const struct zone_rrset *rs = zone_rrset_at(z, n->rrsets + i);
 			if ((a->dnssec && rs->type == T_RRSIG) || present_rrset(a, rs))
@@ -327,9 +330,11 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 				continue;
 			}
 			size_t size = rrset_size(z, rs);
-			if (!one || size < one_size) {
+			int meta = rs->type == T_NSEC || rs->type == T_RRSIG;
+			if (!one || meta < one_meta || (meta == one_meta && size < one_size)) {
 				one = rs;
 				one_size = size;
+				one_meta = meta;
 			}
 		}
 		add(a, SEC_ANSWER, owner, node, one, 0);

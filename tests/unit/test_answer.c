@@ -475,12 +475,15 @@ void test_answer(void)
 
 	/* Truncation: a large RRset over UDP without EDNS, whole over TCP. */
 	{
-		static const char *big[48];
+		static const char *big[50];
 		static char lines[40][80];
 		size_t k = 0;
 		big[k++] = "@ 3600 SOA ns1 host 7 100 200 300 60";
 		tz_txt_records(big, &k, lines, "big", 40);
 		big[k++] = "big 300 AAAA 2001:db8:0:0:0:0:0:7";
+		/* A TXT bigger than the name's NSEC (next big., TXT RRSIG NSEC). */
+		big[k++] = "spf 300 TXT v=spf1-ip4:192.0.2.0/24-ip6:2001:db8::/32-include:example.net-all";
+		big[k++] = "spf 300 TYPE47 03626967076578616D706C6503636F6D00000600008000000003";
 		big[k] = NULL;
 		struct zone *bz = tz_build("example.com", big);
 		CHECK(bz != NULL);
@@ -515,6 +518,13 @@ void test_answer(void)
 		CHECK_EQ(r.first_type, T_AAAA);
 		ask(&r, b, l, 1);
 		CHECK_EQ(r.an, 41);
+		/* Data before the NSEC, though the NSEC is smaller. */
+		l = make_query(b, "spf.example.com", T_ANY, 0);
+		ask(&r, b, l, 0);
+		CHECK_EQ(r.an, 1);
+		CHECK_EQ(r.first_type, T_TXT);
+		ask(&r, b, l, 1);
+		CHECK_EQ(r.an, 2);
 		zone_free(catalog_publish(&cz[0], old));
 	}
 	zone_free(z);
