@@ -63,8 +63,9 @@ static const struct rrtype types[] = {
 	{ 61, 0, { RD_REST }, "OPENPGPKEY" },
 	{ 62, 0, { F(6), RD_REST }, "CSYNC" },
 	{ 63, 0, { F(6), RD_REST }, "ZONEMD" },
-	{ 64, 0, { F(2), U, RD_REST }, "SVCB" },
-	{ 65, 0, { F(2), U, RD_REST }, "HTTPS" },
+	/* RFC 9460 4.1: a target's addresses go in the additional section. */
+	{ 64, RRT_ADDITIONAL, { F(2), U, RD_REST }, "SVCB" },
+	{ 65, RRT_ADDITIONAL, { F(2), U, RD_REST }, "HTTPS" },
 	{ 99, 0, { RD_STRS }, "SPF" },
 	{ 104, 0, { F(10) }, "NID" },
 	{ 105, 0, { F(6) }, "L32" },

@@ -595,7 +595,7 @@ class FullAny:
 # NSD's response, a function that turns NSD's response view into what the
 # RFC asks for, and the reason. Applied before comparing, and counted in
 # the summary line.
-def _copy_cd(case, ref):
+def _copy_cd(case, ref, ask_ref):
     ref.flags = dict(ref.flags, CD=True)
     return ref
 
@@ -613,8 +613,57 @@ def _glue_cut_short(case, ref, ask_ref):
     return bool(collections.Counter(in_domain) - collections.Counter(ref.sections["additional"]))
 
 
-def _set_tc(case, ref):
+def _set_tc(case, ref, ask_ref):
     ref.flags = dict(ref.flags, TC=True)
+    return ref
+
+
+SVCB_TYPES = (dns.rdatatype.SVCB, dns.rdatatype.HTTPS)
+
+
+def _svcb_addresses(case, ref, ask_ref):
+    """The addresses of the in-zone TargetNames of the SVCB/HTTPS records
+    in ref's answer, as the reference answers them itself (authoritative
+    answers only: none for a name below a delegation or in another zone)."""
+    out = []
+    for rr in ref.sections["answer"]:
+        if rr.rdtype not in SVCB_TYPES:
+            continue
+        target = dns.name.from_wire(rr.rdata, 2)[0]
+        if target == dns.name.root:
+            continue  # "." is the owner (ServiceMode) or no service (AliasMode)
+        if _apex_of(rr.name, ask_ref) != _apex_of(target.to_text().lower(), ask_ref):
+            continue  # the additional section comes from the answer's zone only
+        for t in ("A", "AAAA"):
+            v = ask_ref(Case(target.to_text(), t, tcp=True))
+            if v is not None and v.rcode == dns.rcode.NOERROR and v.flags["AA"]:
+                out += [r for r in v.sections["answer"]
+                        if r.name == target.to_text().lower() and r.rdtype == dns.rdatatype.from_text(t)]
+    return out
+
+
+def _apex_of(name, ask_ref):
+    """The apex of the zone the reference serves name from (the owner of
+    the SOA in its answer or authority), or None."""
+    v = ask_ref(Case(name, "SOA", tcp=True))
+    if v is None:
+        return None
+    for sname in ("answer", "authority"):
+        for r in v.sections[sname]:
+            if r.rdtype == dns.rdatatype.SOA:
+                return r.name
+    return None
+
+
+def _svcb_left_out(case, ref, ask_ref):
+    got = collections.Counter(ref.sections["additional"])
+    return bool(collections.Counter(_svcb_addresses(case, ref, ask_ref)) - got)
+
+
+def _add_svcb(case, ref, ask_ref):
+    missing = collections.Counter(_svcb_addresses(case, ref, ask_ref)) - \
+        collections.Counter(ref.sections["additional"])
+    ref.sections = dict(ref.sections, additional=sorted(ref.sections["additional"] + list(missing.elements())))
     return ref
 
 
@@ -629,6 +678,11 @@ NSD_DEVIATIONS = [
     # does not fit into 512 octets and leaves TC clear (manyns.example.com).
     (_glue_cut_short, _set_tc,
      "NSD drops in-domain glue without TC; RFC 9471 3 says set TC"),
+    # RFC 9460 section 4.1: authoritative servers SHOULD give the A and
+    # AAAA of an SVCB/HTTPS TargetName in the zone in the additional
+    # section. NSD 4.6 does not; Knot DNS and ICBIND do.
+    (_svcb_left_out, _add_svcb,
+     "NSD leaves out SVCB/HTTPS target addresses; RFC 9460 4.1 says include them"),
 ]
 
 
@@ -660,8 +714,9 @@ def test_differential(zone_texts, nsd_secondary, candidate):
                                                                _indent(ref.text())))
             continue
         for pred, fix, why in NSD_DEVIATIONS:
-            if pred(case, ref, lambda c: ask_again(nsd_secondary, c, qid)):
-                ref = fix(case, ref)
+            ask_ref = lambda c: ask_again(nsd_secondary, c, qid)  # noqa: E731
+            if pred(case, ref, ask_ref):
+                ref = fix(case, ref, ask_ref)
                 fixed.append(why)
         rp = rfc_checks(case, ref)
         if rp:
@@ -794,3 +849,39 @@ def test_expectations(any_server, case, want):
         p.append("%d additional RRs, want %d" % (len(v.sections["additional"]), want["additional"]))
     assert not p, "%s on %s:\n  %s\n%s" % (case.key(), getattr(any_server, "name", "?"),
                                            "\n  ".join(p), v.text())
+
+
+# RFC 9460 4.1 beside Knot DNS (the primary, which answers with its own
+# additional section processing): the answer and the additional section of
+# every SVCB/HTTPS question of the zone, over UDP and TCP, with and without
+# EDNS, are Knot's, record for record (NSD 4.6 adds no target addresses).
+# Two targets where Knot goes further and ICBIND gives none, as for an MX
+# or SRV target: one below a delegation (Knot adds the glue, which is not
+# the zone's data), one matched by a wildcard (Knot adds the wildcard's
+# record under the owner "*.wild": not a name that was asked for).
+SVCB_CASES = [("svc-www.example.com.", "HTTPS"), ("svc-alias.example.com.", "HTTPS"),
+              ("_8443._wss.svc.example.com.", "SVCB"), ("svc-net.example.com.", "SVCB"),
+              ("svc.example.com.", "HTTPS"), ("SVC-WWW.example.COM.", "HTTPS")]
+SVCB_NONE = [("svc-deleg.example.com.", "SVCB"), ("svc-wild.example.com.", "HTTPS")]
+
+
+@pytest.mark.parametrize("tcp,edns", [(False, 1232), (False, None), (True, 1232)])
+def test_svcb_additional_as_knot(knot_primary, candidate, tcp, edns):
+    problems, with_addresses = [], 0
+    for name, t in SVCB_CASES:
+        case = Case(name, t, tcp=tcp, edns=edns)
+        ref, rerr = ask(knot_primary, case, 99)
+        cand, cerr = ask(candidate, case, 99)
+        assert rerr is None and cerr is None, (rerr, cerr)
+        with_addresses += bool(cand.sections["additional"])
+        for sname in ("answer", "additional"):
+            if collections.Counter(ref.sections[sname]) != collections.Counter(cand.sections[sname]):
+                problems.append("%s %s: %s\n  got:\n%s\n  Knot:\n%s" % (
+                    case.key(), sname, sname, _fmt(cand.sections[sname]), _fmt(ref.sections[sname])))
+    for name, t in SVCB_NONE:
+        cand, cerr = ask(candidate, Case(name, t, tcp=tcp, edns=edns), 99)
+        assert cerr is None, cerr
+        if len(cand.sections["answer"]) != 1 or cand.sections["additional"]:
+            problems.append("%s %s: want the one record and no additional data:\n%s" % (name, t, cand.text()))
+    assert not problems, "\n".join(problems)
+    assert with_addresses >= 4  # the cases with targets in the zone were answered with them

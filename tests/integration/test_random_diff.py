@@ -839,7 +839,7 @@ def any_chain_problems(case, ref, cand, ask_ref, zone_types):
     return p
 
 
-def _dedupe_answer(case, ref):
+def _dedupe_answer(case, ref, ask_ref=None):
     seen, out = set(), []
     for r in ref.sections["answer"]:
         if r not in seen:
@@ -904,8 +904,9 @@ def run_cases(z, cases, ref_server, candidate):
             except AssertionError as e:
                 return None, str(e)
             for pred, fix, why in NSD_DEVIATIONS + RANDOM_NSD_DEVIATIONS:
-                if pred(c, v, lambda c2: ask(ref_server, c2, qid)[0]):
-                    v = fix(c, v)
+                plain = lambda c2: ask(ref_server, c2, qid)[0]  # noqa: E731
+                if pred(c, v, plain):
+                    v = fix(c, v, plain)
                     if c is case:
                         fixed.append(why)
             return v, None

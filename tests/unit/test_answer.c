@@ -176,6 +176,13 @@ void test_answer(void)
 		"srv 300 SRV 1 2 443 host",
 		"dx 300 DNAME dy",
 		"back.dy 300 CNAME dx",
+		/* SVCB and HTTPS (RFC 9460): targets in the zone, the owner
+		 * itself ("."), outside it, below a delegation. */
+		"svc 300 TYPE65 000104686F7374076578616D706C6503636F6D0000010003026832",
+		"alias 300 TYPE65 0000046D61696C076578616D706C6503636F6D00",
+		"self 300 TYPE64 0001000003000201bb",
+		"far 300 TYPE64 000103777777076578616D706C65036E657400",
+		"occl 300 TYPE64 0002026E7303737562076578616D706C6503636F6D00",
 		NULL,
 	};
 	struct zone *z = tz_build("example.com", recs);
@@ -323,6 +330,23 @@ void test_answer(void)
 		      name_equal(n, want));
 		CHECK(!c.err);
 	}
+	/* RFC 9460 4.1: the addresses of an SVCB or HTTPS target in the zone
+	 * (as Knot DNS gives them); none for ".", a name elsewhere, or one
+	 * below a delegation (glue, which goes with referrals only). */
+	q(&r, "svc.example.com", 65);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.ar, 1);
+	q(&r, "alias.example.com", 65);
+	CHECK_EQ(r.ar, 2);
+	q(&r, "self.example.com", 64);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.ar, 0);
+	q(&r, "far.example.com", 64);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.ar, 0);
+	q(&r, "occl.example.com", 64);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.ar, 0);
 
 	/* ANY: one RRset over UDP (RFC 8482), all over TCP. */
 	q(&r, "example.com", T_ANY);
