@@ -20,6 +20,7 @@
 #include "log.h"
 #include "options.h"
 #include "server.h"
+#include "stats.h"
 #include "workers.h"
 #include "xfrin.h"
 
@@ -31,6 +32,8 @@ static void on_signal(int sig)
 		return;
 	if (sig == SIGHUP)
 		the_server->reload = 1;
+	else if (sig == SIGUSR1)
+		the_server->report = 1;
 	else
 		the_server->stop = 1;
 	the_server->signalled = 1;
@@ -380,12 +383,14 @@ int main(int argc, char **argv)
 	}
 
 	the_server = s;
+	s->started = time(NULL);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
@@ -424,6 +429,10 @@ int main(int argc, char **argv)
 		if (s->reload && !s->stop) {
 			s->reload = 0;
 			reload(s, argc, argv);
+		}
+		if (s->report && !s->stop) {
+			s->report = 0;
+			stats_report(s);
 		}
 	}
 	log_msg(LOG_NOTICE_, "stopping");

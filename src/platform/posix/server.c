@@ -71,7 +71,14 @@ struct udp_batch {
 	uint8_t r[UDP_BATCH][4096];
 	struct query_hint hint[UDP_BATCH]; /* for a big zone (udp_serve()) */
 	int used; /* entries of in[] that the last recvmmsg() filled */
+	struct stats st; /* written by the thread that owns the batch */
 };
+
+void server_udp_stats(const struct udp_batch *b, uint64_t *sum)
+{
+	if (b)
+		stats_sum(&b->st, sum);
+}
 
 struct udp_batch *udp_batch_new(void)
 {
@@ -134,6 +141,7 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 	b->used = n > 0 ? n : 0;
 	if (n <= 0)
 		return 0; /* EAGAIN, or an ICMP error reported late */
+	stats_add(&b->st, ST_UDP, (uint64_t)n);
 	uint64_t now = (uint64_t)time(NULL);
 	int hinted = s->prefetch && n >= ICB_PREFETCH_BATCH;
 	if (hinted) {
@@ -163,8 +171,10 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 			else
 				workers_notify(s, &ev);
 		}
-		if (rlen == 0)
+		if (rlen == 0) {
+			stats_add(&b->st, ST_DROPPED, 1);
 			continue;
+		}
 		if (s->rrl) {
 			struct timespec ts;
 			clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -173,9 +183,12 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 			int act = rrl_check(s->rrl, &env.client, res.rrl_name, res.qtype, res.rcode,
 					    res.rrl_kind, ms);
 			pthread_mutex_unlock(&s->rrl_lock);
-			if (act == RRL_DROP)
+			if (act == RRL_DROP) {
+				stats_add(&b->st, ST_RRL_DROP, 1);
 				continue;
+			}
 			if (act == RRL_SLIP) {
+				stats_add(&b->st, ST_RRL_SLIP, 1);
 				/* The header with TC and the question, nothing
 				 * more: no bigger than the query. */
 				uint8_t *r = b->r[out];
@@ -184,6 +197,7 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 				rlen = res.question_end;
 			}
 		}
+		stats_response(&b->st, res.rcode, (b->r[out][2] & 0x02) != 0);
 		size_t ctl_len = reply_from(mh, &b->ctl[i]);
 		b->iout[out].iov_base = b->r[out];
 		b->iout[out].iov_len = rlen;
@@ -354,6 +368,11 @@ static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
 			struct query_result res;
 			size_t rlen = query_process(&s->cat, c->in + 2, want - 2, &env, s->buf,
 						    65535, &res);
+			stats_add(&s->tcp_stats, ST_TCP, 1);
+			if (rlen)
+				stats_response(&s->tcp_stats, res.rcode, (s->buf[2] & 0x02) != 0);
+			else
+				stats_add(&s->tcp_stats, ST_DROPPED, 1);
 			if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
 				struct notify_event ev;
 				notify_event_make(&ev, &res, (struct sockaddr *)&c->peer, sizeof(c->peer),

@@ -6,12 +6,14 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <stdatomic.h>
 
 #include "../../core/catalog.h"
 #include "../../core/netaddr.h"
 #include "config.h"
 #include "loop.h"
+#include "stats.h"
 
 struct xfrin;
 struct tcp_conn;
@@ -56,7 +58,9 @@ struct server {
 	struct tcp_conn *conns;         /* open inbound TCP connections */
 	unsigned xfr_active;            /* SOA checks and transfers under way */
 	struct xfrin *xfr_wait_head, *xfr_wait_tail; /* zones waiting for a slot */
-	volatile sig_atomic_t signalled, stop, reload;
+	volatile sig_atomic_t signalled, stop, reload, report;
+	time_t started;                 /* for the SIGUSR1 report */
+	struct stats tcp_stats;         /* TCP queries (main thread) */
 	struct udp_batch *udp;          /* buffers for the main thread's UDP batches */
 	unsigned cfg_udp_max;           /* udp-max-payload, read by every thread */
 	struct rrl *rrl;                /* response rate limiting, or NULL */
@@ -88,6 +92,9 @@ void server_close(struct server *s);
 
 /* One more bound UDP socket on every listen address (for a query thread). */
 int server_udp_sockets(struct server *s, int *fds, unsigned *n_fds);
+
+/* Add the counters of a thread's UDP batches into sum[ST_N] (stats.h). */
+void server_udp_stats(const struct udp_batch *b, uint64_t *sum);
 
 /* Answer one batch of UDP queries from fd with cat; returns how many came
  * in.  NOTIFYs are handled at once on the main thread, else handed over. */

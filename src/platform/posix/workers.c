@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,13 @@ void workers_notify(struct server *s, const struct notify_event *ev)
 	if (write(s->notify_fd, &one, sizeof(one)) < 0) {
 		/* the counter is full: the main thread is waking anyway */
 	}
+}
+
+void workers_stats(const struct server *s, uint64_t *sum)
+{
+	/* Worker 0 is the main thread, whose batches are s->udp. */
+	for (unsigned i = 1; i < s->n_workers; i++)
+		server_udp_stats(s->workers[i].b, sum);
 }
 
 void workers_notify_drain(struct server *s)
@@ -175,7 +183,14 @@ int workers_start(struct server *s)
 			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->fds[k], &ev) < 0)
 				return -1;
 		}
-		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		/* Signals go to the main thread, whose epoll_wait() they
+		 * interrupt: a query thread starts with them all blocked. */
+		sigset_t all, old;
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		int rc = pthread_create(&w->thread, NULL, worker_main, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0)
 			return -1;
 		w->started = 1;
 		s->n_workers = i + 1;

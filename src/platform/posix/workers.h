@@ -23,6 +23,9 @@ void workers_retire(struct server *s, void *p, void (*fn)(void *));
 /* Free what is due; the main loop calls it now and then. */
 void workers_reclaim(struct server *s);
 
+/* Add the query threads' counters into sum[ST_N] (stats.h). */
+void workers_stats(const struct server *s, uint64_t *sum);
+
 /* A NOTIFY answered by a query thread, handed to the main thread. */
 struct notify_event;
 void workers_notify(struct server *s, const struct notify_event *ev);

@@ -697,3 +697,33 @@ void xfrin_notify(struct xfrin *x, const struct netaddr *from)
 	refresh_notify(&x->r, loop_clock(), idx);
 	schedule(x);
 }
+
+/* Seconds from now to t (ms on the loop's clock), 0 if past. */
+static unsigned long long secs_until(uint64_t now, uint64_t t)
+{
+	return t > now ? (unsigned long long)((t - now + 999) / 1000) : 0;
+}
+
+void xfrin_report(const struct xfrin *x, uint64_t now)
+{
+	const struct refresh *r = &x->r;
+	const char *doing = !r->busy ? "" : x->op == RA_TRANSFER ? "; a transfer under way" : "; an SOA check under way";
+	char next[48] = "";
+	if (!r->busy && r->n_primary)
+		snprintf(next, sizeof(next), "; next check in %llu s", secs_until(now, r->next));
+	const struct zone *z = x->cz->current;
+	if (!r->loaded || !z) {
+		log_msg(LOG_NOTICE_, "zone %s: not loaded yet (answering SERVFAIL)%s%s", zname(x), doing, next);
+		return;
+	}
+	/* A successful check set expire_at to its time plus EXPIRE. */
+	uint64_t checked = r->expire_at - (uint64_t)r->expire * 1000u;
+	char when[64];
+	if (atomic_load(&x->cz->expired))
+		snprintf(when, sizeof(when), "expired (answering SERVFAIL)");
+	else
+		snprintf(when, sizeof(when), "expires in %llu s", secs_until(now, r->expire_at));
+	log_msg(LOG_NOTICE_, "zone %s: serial %lu, %lu records, %zu bytes%s; last successful check %llu s ago%s%s; %s",
+		zname(x), (unsigned long)z->serial, (unsigned long)z->n_records, z->bytes, zone_patch_note(z),
+		now > checked ? (unsigned long long)((now - checked) / 1000) : 0ull, doing, next, when);
+}

@@ -66,4 +66,8 @@ void xfrin_stop(struct xfrin *x);
 /* A NOTIFY was accepted from this peer. */
 void xfrin_notify(struct xfrin *x, const struct netaddr *from);
 
+/* Log the zone's state: serial, size, the last successful check, the
+ * next one, expiry (the SIGUSR1 report, stats.h); now on loop_clock(). */
+void xfrin_report(const struct xfrin *x, uint64_t now);
+
 #endif
