@@ -7,6 +7,8 @@ counters the report gives must be exactly what was sent. Response rate
 limiting's drops and slips are counted as the client saw them. The zone
 lines give the serial and record count the primary serves, a zone that
 cannot load says so."""
+import contextlib
+import os
 import re
 import signal
 import socket
@@ -88,16 +90,27 @@ def diff(after, before):
     return {k: after[k] - before[k] for k in KEYS}
 
 
-def test_report_counts_and_zone_state():
+@contextlib.contextmanager
+def served(server, zones=""):
+    """A Knot primary of stats.test and ICBIND with these server: lines
+    (and more zone: sections), stats.test loaded; yields ICBIND."""
     knot = Knot({"stats.test": ZONE})
     port = free_port()
-    config = ("server:\n    udp-workers: 3\n"
-              "zone:\n    name: stats.test\n    primary: 127.0.0.1@%d\n"
-              "zone:\n    name: missing.test\n    primary: 127.0.0.1@%d\n" % (knot.port, knot.port))
+    config = ("server:\n%s" % server + "zone:\n    name: stats.test\n    primary: 127.0.0.1@%d\n" % knot.port
+              + zones.replace("PRIMARY", "127.0.0.1@%d" % knot.port))
     icb = Icbind(config=config, port=port)
     try:
         icb.wait_log("zone stats.test: loaded serial 2024060101", timeout=10)
         wait_serial("127.0.0.1", port, "stats.test", 2024060101, timeout=5, proc=icb.proc)
+        yield icb
+    finally:
+        stop_icbind(icb)
+        knot.stop()
+
+
+def test_report_counts_and_zone_state():
+    with served("    udp-workers: 3\n", "zone:\n    name: missing.test\n    primary: PRIMARY\n") as icb:
+        port = icb.port
         before, _ = report(icb)
 
         # UDP, from a fresh socket each (the kernel spreads them over the
@@ -146,20 +159,11 @@ def test_report_counts_and_zone_state():
         assert re.search(r"zone stats\.test: serial 2024060101, 5 records, \d+ bytes; "
                          r"last successful check \d+ s ago; next check in \d+ s; expires in \d+ s", text), text
         assert re.search(r"zone missing\.test: not loaded yet \(answering SERVFAIL\)", text), text
-    finally:
-        stop_icbind(icb)
-        knot.stop()
 
 
 def test_report_counts_rate_limiting():
-    knot = Knot({"stats.test": ZONE})
-    port = free_port()
-    config = ("server:\n    rrl-responses-per-second: 1\n    rrl-slip: 2\n    rrl-window: 15\n"
-              "zone:\n    name: stats.test\n    primary: 127.0.0.1@%d\n" % knot.port)
-    icb = Icbind(config=config, port=port)
-    try:
-        icb.wait_log("zone stats.test: loaded serial 2024060101", timeout=10)
-        wait_serial("127.0.0.1", port, "stats.test", 2024060101, timeout=5, proc=icb.proc)
+    with served("    rrl-responses-per-second: 1\n    rrl-slip: 2\n    rrl-window: 15\n") as icb:
+        port = icb.port
         before, _ = report(icb)
         full = slipped = none = 0
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -184,9 +188,6 @@ def test_report_counts_rate_limiting():
         assert d["udp"] == 40 and d["rrl_dropped"] == none and d["rrl_slipped"] == slipped, (d, text)
         # Sent responses by rcode: the full NXDOMAINs and the slipped ones.
         assert d["NXDOMAIN"] == full + slipped and d["truncated"] == slipped, (d, text)
-    finally:
-        stop_icbind(icb)
-        knot.stop()
 
 
 def test_signal_reaches_main_thread():
@@ -194,14 +195,7 @@ def test_signal_reaches_main_thread():
     thread first when it can take it) is still acted on at once: the query
     threads block signals, so the main thread, asleep in epoll_wait(),
     takes it. Otherwise it would wait for the main loop's next timer."""
-    import os
-    knot = Knot({"stats.test": ZONE})
-    port = free_port()
-    config = ("server:\n    udp-workers: 3\n"
-              "zone:\n    name: stats.test\n    primary: 127.0.0.1@%d\n" % knot.port)
-    icb = Icbind(config=config, port=port)
-    try:
-        icb.wait_log("zone stats.test: loaded serial 2024060101", timeout=10)
+    with served("    udp-workers: 3\n") as icb:
         time.sleep(0.5)  # the main thread back asleep
         pid = icb.proc.pid
         tids = [int(t) for t in os.listdir("/proc/%d/task" % pid) if int(t) != pid]
@@ -211,6 +205,3 @@ def test_signal_reaches_main_thread():
                 start = len(icb.logtext())
                 os.kill(tid, sig)
                 icb.wait_log(text, timeout=3, start=start)
-    finally:
-        stop_icbind(icb)
-        knot.stop()
