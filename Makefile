@@ -17,7 +17,7 @@ HDRS      := $(wildcard src/core/*.h src/platform/posix/*.h tests/unit/*.h)
 CORE_TESTS  := tests/unit/test_main.c tests/unit/test_name.c tests/unit/test_wire.c \
                tests/unit/test_zone.c tests/unit/test_xfr.c tests/unit/test_answer.c \
                tests/unit/test_refresh.c tests/unit/test_tsig.c tests/unit/test_dnssec.c \
-               tests/unit/test_rrl.c tests/unit/test_patch.c tests/unit/test_self.c \
+               tests/unit/test_rrl.c tests/unit/test_patch.c tests/unit/test_self.c tests/unit/test_catz.c \
                tests/unit/testzone.c
 POSIX_TESTS := tests/unit/test_posix_main.c tests/unit/test_config.c
 

@@ -32,6 +32,7 @@
  * answered from it through query_process() with the response checks of
  * fuzz_common.h.  ASan/LSan catch the rest. */
 #include "fuzz_common.h"
+#include "core/catz.h"
 #include "core/zonepatch.h"
 
 #define N_ZONES 6
@@ -339,6 +340,21 @@ static void adopt(const struct zone *z, const struct walk *w)
 	zone_free(c);
 }
 
+/* Read as a catalog zone (RFC 9432): any zone is one, or is refused; a
+ * member read is a name of the PTR's, under a unique label of one label. */
+static void catalog_of(const struct zone *z)
+{
+	struct catz c;
+	if (catz_read(z, &c) == 0)
+		for (size_t i = 0; i < c.n; i++)
+			FUZZ_CHECK(name_len(c.m[i].name) <= NAME_MAXLEN && c.m[i].unique[0] >= 1 &&
+					   c.m[i].unique[0] <= 63,
+				   "a member read is not a name");
+	else
+		FUZZ_CHECK(c.err[0] != '\0', "a catalog refused without a reason");
+	catz_free(&c);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -390,6 +406,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(fb.p);
 		adopt(a.z, &wa);
 		ask(a.z, &wa);
+		catalog_of(a.z);
 		zone_free(a.z);
 		zone_free(b.z);
 	}

@@ -427,7 +427,18 @@ def make_xfr_corpus():
     signed_ex = answer_messages(0x1234, "example.com.", "AXFR", rrs[:30] + [rrs[-1]], 10,
                                 KEYS["xfr"])
     w.put("example-tsig-xfr-key", xfr_seed(0, 4 | (1 << 3), 18, frame(signed_ex)))
+    # The zone as a catalog zone (RFC 9432, read by catz_read after the
+    # build): the version, members, a zone listed twice, a node with two
+    # PTRs, a property.
+    catalog = [soa_serial(base + 1)] + rrs[1:-1] + [
+        rr('version.example.com. 0 TXT "2"'), rr("a.zones.example.com. 0 PTR m1.test."),
+        rr("b.zones.example.com. 0 PTR m1.test."), rr("c.zones.example.com. 0 PTR x.test."),
+        rr("c.zones.example.com. 0 PTR y.test."), rr('group.a.zones.example.com. 0 TXT "blue"'),
+        soa_serial(base + 1)]
+    w.put("example-axfr-catalog", xfr_seed(0, 1 << 3, 22, frame(answer_messages(
+        0x1234, "example.com.", "AXFR", catalog, 20))))
     return w
+
 
 
 # ---- tsig ------------------------------------------------------------------

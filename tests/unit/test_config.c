@@ -1128,6 +1128,15 @@ static void test_zone_keys(void)
 			   " min-retry-time: 0\n"), 0);
 	cfg_free(&c);
 
+	/* catalog: consumer (RFC 9432), as NSD writes it; nothing else. */
+	CHECK_EQ(LOADS(&c, "zone:\n name: cat.example\n primary: 1.2.3.4\n catalog: consumer\n"
+			   "zone:\n name: b.example\n primary: 1.2.3.4\n"), 0);
+	CHECK(c.n_zones == 2 && c.zones[0].catalog == 1 && c.zones[1].catalog == 0);
+	cfg_free(&c);
+	FAILS("zone:\n name: a.example\n primary: 1.2.3.4\n catalog: producer\n", 4,
+	      "catalog: expected 'consumer', not 'producer'");
+	FAILS("server:\n catalog: consumer\n", 2, "unknown key 'catalog' in server section");
+
 	FAILS("server:\n xfr-concurrency: 0\n", 2, "value out of range 1..1024");
 	FAILS("server:\n xfr-concurrency: 1025\n", 2, "value out of range 1..1024");
 	FAILS("zone:\n name: a.example\n primary: 1.2.3.4\n xfr-concurrency: 4\n", 4,

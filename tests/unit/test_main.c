@@ -16,6 +16,7 @@ void test_dnssec(void);
 void test_rrl(void);
 void test_patch(void);
 void test_self(void);
+void test_catz(void);
 #ifndef TEST_NO_TSIG /* builds without HMAC (the lx106's) leave TSIG out */
 void test_tsig(void);
 #endif
@@ -41,6 +42,7 @@ int main(void)
 	test_rrl();
 	test_patch();
 	test_self();
+	test_catz();
 #ifndef TEST_NO_TSIG
 	test_tsig();
 #else

@@ -990,6 +990,13 @@ static int zone_key(struct parser *p, const char *k, char *v)
 			return fail(p, "unknown pattern '%s'", v);
 		return apply_pattern(p, z, pt);
 	}
+	if (strcmp(k, "catalog") == 0) {
+		/* NSD's key; a secondary consumes catalogs, it produces none. */
+		if (strcmp(v, "consumer") != 0)
+			return fail(p, "catalog: expected 'consumer', not '%s'", v);
+		z->catalog = 1;
+		return 0;
+	}
 	rc = zone_setting(p, z, &set, k, v);
 	if (rc <= 0)
 		return rc;

@@ -61,6 +61,7 @@ struct cfg_zone {
 	int strip_dnssec;           /* drop RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY... */
 	int request_ixfr;           /* ask for IXFR (default yes) */
 	int xfr_drop_old;           /* free the served version before a transfer */
+	int catalog;                /* "catalog: consumer": serve the zones it lists (RFC 9432) */
 	/* Bounds on the SOA timers, seconds (NSD's names). */
 	uint32_t min_refresh, max_refresh, min_retry, max_retry, min_expire, max_expire;
 	unsigned line;              /* where it was defined, for messages */

@@ -18,8 +18,10 @@
 
 #include "config.h"
 #include "log.h"
+#include "members.h"
 #include "options.h"
 #include "server.h"
+#include "snapshot.h"
 #include "stats.h"
 #include "workers.h"
 #include "xfrin.h"
@@ -39,9 +41,10 @@ static void on_signal(int sig)
 	the_server->signalled = 1;
 }
 
-/* The catalog the core answers from, made from the configuration, with
- * its own array of the keys (freed with catalog_release()). */
-static int build_catalog(struct catalog *cat, const struct cfg *cfg)
+/* The catalog the core answers from, made from the configuration and the
+ * members of its catalog zones, with its own array of the keys (freed
+ * with catalog_release()). */
+static int build_catalog(struct catalog *cat, const struct cfg *cfg, const struct member_set *ms)
 {
 	struct tsig_key *keys = calloc(cfg->n_keys ? cfg->n_keys : 1, sizeof(*keys));
 	if (!keys)
@@ -62,14 +65,16 @@ static int build_catalog(struct catalog *cat, const struct cfg *cfg)
 	cat->identity = (struct cat_text){ self, (uint8_t)il };
 	cat->version = (struct cat_text){ self + 255, (uint8_t)vl };
 	cat->nsid = (struct cat_text){ self + 510, (uint8_t)cfg->nsid_len };
-	cat->n = cfg->n_zones;
-	cat->zones = calloc(cfg->n_zones ? cfg->n_zones : 1, sizeof(*cat->zones));
+	cat->n = cfg->n_zones + ms->n;
+	cat->zones = calloc(cat->n ? cat->n : 1, sizeof(*cat->zones));
 	if (!cat->zones)
 		return -1;
-	for (size_t i = 0; i < cfg->n_zones; i++) {
-		const struct cfg_zone *cz = &cfg->zones[i];
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct member *m = i < cfg->n_zones ? NULL : &ms->m[i - cfg->n_zones];
+		const struct cfg_zone *cz = m ? m->settings : &cfg->zones[i];
 		struct cat_zone *z = &cat->zones[i];
-		memcpy(z->apex, cz->name, name_len(cz->name));
+		const uint8_t *apex = m ? m->name : cz->name;
+		memcpy(z->apex, apex, name_len(apex));
 		for (size_t p = 0; p < cz->n_primary && p < CAT_MAX_PRIMARIES; p++) {
 			sockaddr_to_netaddr((const struct sockaddr *)&cz->primary[p].sa, &z->primary[p]);
 			z->primary_key[p] = cz->primary_key[p] >= 0 ? &keys[cz->primary_key[p]] : NULL;
@@ -109,7 +114,7 @@ static void start_zones(struct server *s)
 			log_msg(LOG_ERR_, "out of memory: a zone is not served");
 			continue;
 		}
-		xfrin_init(x, s, cz, cfg_find_zone(s->cfg, cz->apex));
+		xfrin_init(x, s, cz, zone_conf(s->cfg, &s->members, cz->apex));
 		cz->user = x;
 		xfrin_start(x);
 	}
@@ -147,13 +152,98 @@ static int publish_live(struct server *s)
 	return 0;
 }
 
-/* SIGHUP: read the configuration again.  Zones in both keep what they
- * serve and their refresh state; removed ones go, added ones start. */
+/* Serve the zones of nc (the running configuration, or one just read)
+ * and the members of its catalog zones: zones in both the old and the new
+ * set keep what they serve and their refresh state; removed ones go,
+ * added ones start.  A member whose catalog changed, or whose unique label
+ * did (a reset, RFC 9432 5.5), starts again from nothing.  -1 if out of
+ * memory (nothing changed then). */
+static int apply_zones(struct server *s, const struct cfg *nc, size_t *kept, size_t *added,
+		       size_t *removed)
+{
+	struct member_set nm;
+	struct catalog ncat = { 0 };
+	if (members_compute(s, nc, &s->members, &nm) < 0)
+		return -1;
+	if (build_catalog(&ncat, nc, &nm) < 0) {
+		catalog_release(&ncat);
+		members_free(&nm);
+		return -1;
+	}
+	*kept = *added = *removed = 0;
+	for (size_t i = 0; i < ncat.n; i++) {
+		struct cat_zone *nz = &ncat.zones[i];
+		struct cat_zone *oz = catalog_exact(&s->cat, nz->apex);
+		const struct member *om = members_find(&s->members, nz->apex);
+		const struct member *m = members_find(&nm, nz->apex);
+		struct zone_conf zc = zone_conf(nc, &nm, nz->apex);
+		const char *text = zc.text;
+		if (m && !om)
+			log_msg(LOG_NOTICE_, "zone %s: %s catalog %s", text, oz ? "now a member of" : "added by",
+				m->settings->text);
+		if (oz && om && m && (!name_equal(om->catalog, m->catalog) ||
+				      memcmp(om->unique, m->unique, 1 + (size_t)m->unique[0]) != 0)) {
+			log_msg(LOG_NOTICE_, "zone %s: its entry in a catalog changed (a reset): transferred anew", text);
+			if (s->cfg->data_dir[0])
+				snapshot_remove(s->cfg->data_dir, text);
+			oz = NULL; /* the old entry is stopped below */
+		}
+		if (!oz) {
+			(*added)++;
+			continue;
+		}
+		/* The version moves to the new entry; the old entry keeps
+		 * pointing at it for query threads still on the old catalog. */
+		nz->current = oz->current;
+		nz->expired = oz->expired;
+		xfrin_reconfigure(oz->user, nz, zc);
+		oz->user = NULL;
+		(*kept)++;
+	}
+	for (size_t i = 0; i < s->cat.n; i++) {
+		struct cat_zone *oz = &s->cat.zones[i];
+		if (!oz->user)
+			continue;
+		(*removed)++;
+		const struct member *om = members_find(&s->members, oz->apex);
+		if (om && !catalog_exact(&ncat, oz->apex)) {
+			log_msg(LOG_NOTICE_, "zone %s: removed from catalog %s: no longer served", om->text,
+				om->settings->text);
+			/* RFC 9432 5.3: its data goes with it. */
+			if (s->cfg->data_dir[0])
+				snapshot_remove(s->cfg->data_dir, om->text);
+		}
+		stop_zone(oz);
+	}
+	/* The old arrays go with the old live catalog, once no thread reads. */
+	s->cat = ncat;
+	members_free(&s->members);
+	s->members = nm;
+	xfrin_versions_changed(s); /* zones gone: perhaps no big one is left */
+	if (publish_live(s) < 0)
+		log_msg(LOG_ERR_, "out of memory: the query threads answer from the zones as they were");
+	return 0;
+}
+
+/* A catalog zone got a new version: serve what it lists now. */
+static void catalogs_changed(struct server *s)
+{
+	size_t kept, added, removed;
+	if (apply_zones(s, s->cfg, &kept, &added, &removed) < 0) {
+		log_msg(LOG_ERR_, "out of memory: catalog changes not applied");
+		return;
+	}
+	start_zones(s);
+	if (added || removed)
+		log_msg(LOG_NOTICE_, "catalogs applied: %zu zones kept, %zu added, %zu removed", kept, added,
+			removed);
+}
+
+/* SIGHUP: read the configuration again, and serve what it says. */
 static void reload(struct server *s, int argc, char **argv)
 {
 	char err[512];
 	struct cfg *nc = malloc(sizeof(*nc));
-	struct catalog ncat = { 0 };
 	if (!nc) {
 		log_msg(LOG_ERR_, "reload failed: out of memory");
 		return;
@@ -163,39 +253,13 @@ static void reload(struct server *s, int argc, char **argv)
 		log_msg(LOG_ERR_, "reload failed, keeping the running configuration: %s", err);
 		goto fail;
 	}
-	if (build_catalog(&ncat, nc) < 0) {
+	nc->foreground = s->cfg->foreground;
+	nc->udp_workers = s->cfg->udp_workers; /* threads start only at start */
+	size_t kept, added, removed;
+	if (apply_zones(s, nc, &kept, &added, &removed) < 0) {
 		log_msg(LOG_ERR_, "reload failed: out of memory");
 		goto fail;
 	}
-	nc->foreground = s->cfg->foreground;
-	nc->udp_workers = s->cfg->udp_workers; /* threads start only at start */
-	size_t kept = 0, added = 0, removed = 0;
-	for (size_t i = 0; i < ncat.n; i++) {
-		struct cat_zone *nz = &ncat.zones[i];
-		struct cat_zone *oz = catalog_exact(&s->cat, nz->apex);
-		if (!oz) {
-			added++;
-			continue;
-		}
-		/* The version moves to the new entry; the old entry keeps
-		 * pointing at it for query threads still on the old catalog. */
-		nz->current = oz->current;
-		nz->expired = oz->expired;
-		xfrin_reconfigure(oz->user, nz, cfg_find_zone(nc, nz->apex));
-		oz->user = NULL;
-		kept++;
-	}
-	for (size_t i = 0; i < s->cat.n; i++) {
-		if (s->cat.zones[i].user) {
-			removed++;
-			stop_zone(&s->cat.zones[i]);
-		}
-	}
-	/* The old arrays go with the old live catalog, once no thread reads. */
-	s->cat = ncat;
-	xfrin_versions_changed(s); /* zones gone: perhaps no big one is left */
-	if (publish_live(s) < 0)
-		log_msg(LOG_ERR_, "reload: out of memory");
 	if (nc->n_listen != s->cfg->n_listen ||
 	    memcmp(nc->listen, s->cfg->listen, nc->n_listen * sizeof(nc->listen[0])) != 0)
 		log_msg(LOG_NOTICE_, "reload: listen addresses changed; they apply after a restart");
@@ -210,7 +274,6 @@ static void reload(struct server *s, int argc, char **argv)
 	log_msg(LOG_NOTICE_, "reloaded: %zu zones kept, %zu added, %zu removed", kept, added, removed);
 	return;
 fail:
-	catalog_release(&ncat);
 	cfg_free(nc);
 	free(nc);
 }
@@ -357,7 +420,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR_, "cannot create data-dir %s: %s", cfg->data_dir, strerror(errno));
 		return abandon(s, 0);
 	}
-	if (build_catalog(&s->cat, cfg) < 0) {
+	if (build_catalog(&s->cat, cfg, &s->members) < 0) {
 		log_msg(LOG_ERR_, "cannot set up the zones: out of memory or a duplicate zone");
 		return abandon(s, 0);
 	}
@@ -434,6 +497,10 @@ int main(int argc, char **argv)
 			s->report = 0;
 			stats_report(s);
 		}
+		while (s->catalogs_dirty && !s->stop) {
+			s->catalogs_dirty = 0;
+			catalogs_changed(s);
+		}
 	}
 	log_msg(LOG_NOTICE_, "stopping");
 
@@ -447,6 +514,7 @@ int main(int argc, char **argv)
 		pthread_mutex_destroy(&s->rrl_lock);
 	free(s->rrl_mem);
 	catalog_release(&s->cat);
+	members_free(&s->members);
 	char pidfile[sizeof(cfg->pidfile)];
 	snprintf(pidfile, sizeof(pidfile), "%s", s->cfg->pidfile);
 	cfg_free((struct cfg *)s->cfg);

@@ -13,6 +13,7 @@
 #include "../../core/netaddr.h"
 #include "config.h"
 #include "loop.h"
+#include "members.h"
 #include "stats.h"
 
 struct xfrin;
@@ -60,6 +61,8 @@ struct server {
 	struct xfrin *xfr_wait_head, *xfr_wait_tail; /* zones waiting for a slot */
 	volatile sig_atomic_t signalled, stop, reload, report;
 	time_t started;                 /* for the SIGUSR1 report */
+	struct member_set members;      /* zones catalog zones list (members.h) */
+	int catalogs_dirty;             /* a catalog zone has a new version */
 	struct stats tcp_stats;         /* TCP queries (main thread) */
 	struct udp_batch *udp;          /* buffers for the main thread's UDP batches */
 	unsigned cfg_udp_max;           /* udp-max-payload, read by every thread */

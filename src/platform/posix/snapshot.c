@@ -214,6 +214,19 @@ int snapshot_checked(const char *dir, const char *name, time_t when)
 	return write_atomic(dir, path, fill_checked, b);
 }
 
+int snapshot_remove(const char *dir, const char *name)
+{
+	char path[1300];
+	int rc = 0;
+	path_for(path, sizeof(path), dir, name, ".zone");
+	if (unlink(path) < 0 && errno != ENOENT)
+		rc = -1;
+	path_for(path, sizeof(path), dir, name, ".checked");
+	if (unlink(path) < 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
 int snapshot_load(const char *dir, const char *name, struct zone **out, time_t *checked,
 		  const char **why)
 {

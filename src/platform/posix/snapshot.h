@@ -18,6 +18,9 @@
 int snapshot_save(const char *dir, const char *name, const struct zone *z);
 /* Record that the copy was confirmed current at `when`. */
 int snapshot_checked(const char *dir, const char *name, time_t when);
+/* Remove the copy of zone `name` (a member zone a catalog dropped or
+ * reset: its data must not come back, RFC 9432 5.5); 0, or -1 (errno). */
+int snapshot_remove(const char *dir, const char *name);
 /* Read the copy back: 0 with *out and *checked (time of its last
  * successful check), 1 if there is none, -1 with why if it is unusable. */
 int snapshot_load(const char *dir, const char *name, struct zone **out, time_t *checked,

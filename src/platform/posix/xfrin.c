@@ -81,11 +81,22 @@ static void unwait(struct xfrin *x)
 
 static const char *zname(const struct xfrin *x)
 {
-	return x->cfg->text;
+	return x->text;
 }
 
 void xfrin_versions_changed(struct server *s)
 {
+	/* A catalog zone with a new version: the main loop serves what it
+	 * lists once this callback has returned (zones may start and stop). */
+	for (size_t i = 0; i < s->cat.n; i++) {
+		struct xfrin *x = s->cat.zones[i].user;
+		const struct zone *z = s->cat.zones[i].current;
+		if (x && x->catalog && z != x->catz_seen) {
+			x->catz_seen = z;
+			s->catalogs_dirty = 1;
+			s->signalled = 1;
+		}
+	}
 	/* Is a zone served past the caches?  Then batches of queries are
 	 * looked up a step at a time (query.h). */
 	int big = 0;
@@ -452,8 +463,10 @@ static void soa_answer(struct xfrin *x, const uint8_t *msg, size_t n)
 			return;
 		}
 	}
-	/* Truncated over UDP: ask again over TCP (RFC 1035 4.2.1). */
-	if (!x->soa_tcp && n >= 4 && (msg[2] & 0x02)) {
+	/* Truncated over UDP: ask again over TCP (RFC 1035 4.2.1).  Refused
+	 * over UDP: a primary may answer a zone over TCP only (Knot DNS so
+	 * answers its catalog zones), as it answers transfers. */
+	if (!x->soa_tcp && n >= 4 && ((msg[2] & 0x02) || (msg[3] & 0x0F) == 5)) {
 		op_end(x);
 		start_soa(x, 1);
 		return;
@@ -589,7 +602,7 @@ static void tick(struct loop *l, struct timer *t)
 		x->srv->xfr_active++;
 		x->primary = x->r.primary;
 		if (refresh_poll(&x->r, now) == RA_QUERY_SOA)
-			start_soa(x, 0);
+			start_soa(x, x->catalog); /* a catalog zone: TCP, as its transfers */
 		else
 			start_transfer(x, 1);
 		return;
@@ -604,12 +617,15 @@ static void schedule(struct xfrin *x)
 		timer_set(&x->srv->loop, &x->tick, d);
 }
 
-void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const struct cfg_zone *cfg)
+void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, struct zone_conf zc)
 {
+	const struct cfg_zone *cfg = zc.settings;
 	memset(x, 0, sizeof(*x));
 	x->srv = s;
 	x->cz = cz;
 	x->cfg = cfg;
+	x->text = zc.text;
+	x->catalog = zc.catalog;
 	x->io.fd = -1;
 	timer_init(&x->tick, tick, x);
 	timer_init(&x->timeout, on_timeout, x);
@@ -662,10 +678,13 @@ void xfrin_start(struct xfrin *x)
 	timer_set(&x->srv->loop, &x->tick, loop_clock());
 }
 
-void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, const struct cfg_zone *cfg)
+void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, struct zone_conf zc)
 {
+	const struct cfg_zone *cfg = zc.settings;
 	x->cz = cz;
 	x->cfg = cfg;
+	x->text = zc.text;
+	x->catalog = zc.catalog;
 	cz->user = x;
 	x->r.n_primary = (unsigned)cfg->n_primary;
 	if (x->r.primary >= x->r.n_primary)

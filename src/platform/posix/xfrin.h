@@ -16,9 +16,12 @@
 struct xfrin {
 	struct server *srv;
 	struct cat_zone *cz;
-	const struct cfg_zone *cfg;
+	const struct cfg_zone *cfg;  /* its settings (a member: its catalog zone's) */
+	const char *text;            /* its name, for the log */
+	int catalog;                 /* a catalog zone: its members are served */
 	struct refresh r;
 	struct timer tick;     /* the refresh state machine's next deadline */
+	const struct zone *catz_seen; /* a catalog zone: the version its members came from */
 	struct timer timeout;  /* no progress for xfr-timeout seconds */
 	struct io io;          /* the socket of the check or transfer, fd -1 if none */
 	int op;                /* RA_QUERY_SOA or RA_TRANSFER while busy */
@@ -57,11 +60,11 @@ void zone_free_v(void *z);
  * waiting to be freed. */
 void xfrin_versions_changed(struct server *s);
 
-void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, const struct cfg_zone *cfg);
+void xfrin_init(struct xfrin *x, struct server *s, struct cat_zone *cz, struct zone_conf zc);
 void xfrin_start(struct xfrin *x);
 /* The configuration was reloaded: the zone's settings and catalog entry
  * are new (the served version and the refresh state are kept). */
-void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, const struct cfg_zone *cfg);
+void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, struct zone_conf zc);
 void xfrin_stop(struct xfrin *x);
 /* A NOTIFY was accepted from this peer. */
 void xfrin_notify(struct xfrin *x, const struct netaddr *from);

@@ -1,0 +1,147 @@
+/* Catalog zones (RFC 9432): reading the members (catz.h). */
+#include "catz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rrtype.h"
+
+struct walk {
+	const struct zone *z;
+	struct catz *c;
+	int versions, version_two;  /* TXT records at "version", with "2" */
+	uint8_t zones_apex[NAME_MAXLEN]; /* "zones.<catalog>" */
+	size_t zones_len;
+	uint8_t owner[NAME_MAXLEN];  /* the member node whose PTRs are counted */
+	unsigned ptrs;               /* PTRs seen at it */
+	int added;                   /* its member was taken */
+	int failed;
+};
+
+/* A member node's PTR is kept when the next owner comes, unless the node
+ * had more than one (RFC 9432 4.3: then the member is left out). */
+static void close_member(struct walk *w)
+{
+	if (w->ptrs > 1) {
+		w->c->bad_ptr++;
+		if (w->added)
+			w->c->n--;
+	}
+	w->ptrs = 0;
+	w->added = 0;
+}
+
+static int is_below_zones(const struct walk *w, const uint8_t *owner)
+{
+	/* Exactly one label in front of "zones.<catalog>". */
+	size_t first = 1 + (size_t)owner[0];
+	return owner[0] && name_len(owner) == first + w->zones_len &&
+	       name_equal(owner + first, w->zones_apex);
+}
+
+static void record(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl, const uint8_t *rd,
+		   size_t len)
+{
+	(void)ttl;
+	struct walk *w = ctx;
+	struct catz *c = w->c;
+	if (w->failed)
+		return;
+	if (w->ptrs && !name_equal(owner, w->owner))
+		close_member(w);
+	if (type == T_TXT && name_in_zone(owner, w->z->apex) == 1 && owner[0] == 7 &&
+	    memcmp(owner + 1, "version", 7) == 0) {
+		w->versions++;
+		w->version_two = len == 2 && rd[0] == 1 && rd[1] == '2';
+		return;
+	}
+	if (type != T_PTR || !is_below_zones(w, owner))
+		return; /* properties (group, coo, ext) and anything else */
+	if (w->ptrs++)
+		return; /* a second PTR here: close_member() drops the member */
+	memcpy(w->owner, owner, name_len(owner));
+	if (len < 1 || name_len(rd) != len) {
+		c->bad_ptr++;
+		return;
+	}
+	if (name_equal(rd, w->z->apex)) {
+		c->self++;
+		return;
+	}
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 16;
+		void *m = realloc(c->m, nc * sizeof(*c->m));
+		if (!m) {
+			w->failed = 1;
+			return;
+		}
+		c->m = m;
+		c->cap = nc;
+	}
+	struct catz_member *m = &c->m[c->n++];
+	memcpy(m->name, rd, len);
+	name_lower(m->name);
+	memcpy(m->unique, owner, 1 + (size_t)owner[0]);
+	for (uint8_t i = 1; i <= m->unique[0]; i++)
+		m->unique[i] = name_lower_octet(m->unique[i]);
+	w->added = 1;
+}
+
+/* RFC 9432 4.3 lets a zone be listed once: the first unique label (in
+ * canonical order) keeps it. */
+static void drop_duplicates(struct catz *c)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < out && !dup; j++)
+			dup = name_equal(c->m[j].name, c->m[i].name);
+		if (dup)
+			c->duplicate++;
+		else
+			c->m[out++] = c->m[i];
+	}
+	c->n = out;
+}
+
+int catz_read(const struct zone *z, struct catz *c)
+{
+	memset(c, 0, sizeof(*c));
+	struct walk w;
+	memset(&w, 0, sizeof(w));
+	w.z = z;
+	w.c = c;
+	/* "zones.<catalog>" */
+	size_t al = name_len(z->apex);
+	if (al + 6 > NAME_MAXLEN) {
+		snprintf(c->err, sizeof(c->err), "no room for members below the apex");
+		return -1;
+	}
+	w.zones_apex[0] = 5;
+	memcpy(w.zones_apex + 1, "zones", 5);
+	memcpy(w.zones_apex + 6, z->apex, al);
+	w.zones_len = al + 6;
+	zone_walk(z, record, &w);
+	close_member(&w);
+	if (w.failed) {
+		snprintf(c->err, sizeof(c->err), "out of memory");
+		return -1;
+	}
+	if (w.versions != 1 || !w.version_two) {
+		snprintf(c->err, sizeof(c->err), "%s",
+			 w.versions == 0 ? "no version property (RFC 9432 4.2.1)"
+			 : w.versions > 1 ? "more than one version property"
+					  : "schema version other than 2");
+		return -1;
+	}
+	drop_duplicates(c);
+	return 0;
+}
+
+void catz_free(struct catz *c)
+{
+	free(c->m);
+	c->m = NULL;
+	c->n = c->cap = 0;
+}

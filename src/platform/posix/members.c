@@ -1,0 +1,167 @@
+/* The zones catalog zones bring (members.h). */
+#include "members.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../core/catalog.h"
+#include "../../core/catz.h"
+#include "log.h"
+#include "server.h"
+
+static int name_cmp(const uint8_t *a, const uint8_t *b)
+{
+	size_t al = name_len(a), bl = name_len(b);
+	int c = memcmp(a, b, al < bl ? al : bl);
+	return c ? c : al < bl ? -1 : al > bl;
+}
+
+/* By name; for one name, the catalog listed first in the file first. */
+static int member_cmp(const void *pa, const void *pb)
+{
+	const struct member *a = pa, *b = pb;
+	int c = name_cmp(a->name, b->name);
+	return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+const struct member *members_find(const struct member_set *set, const uint8_t *apex)
+{
+	size_t lo = 0, hi = set->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = name_cmp(set->m[mid].name, apex);
+		if (c == 0)
+			return &set->m[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+struct zone_conf zone_conf(const struct cfg *c, const struct member_set *set, const uint8_t *apex)
+{
+	const struct cfg_zone *z = cfg_find_zone(c, apex);
+	if (z)
+		return (struct zone_conf){ z, z->text, z->catalog };
+	const struct member *m = members_find(set, apex);
+	return (struct zone_conf){ m->settings, m->text, 0 };
+}
+
+/* A name as the configuration writes it: no final dot but for the root. */
+static char *name_text(const uint8_t *name)
+{
+	char t[NAME_TEXT_MAX];
+	if (name_to_text(name, t, sizeof(t)) < 0)
+		return NULL;
+	size_t n = strlen(t);
+	if (n > 1 && t[n - 1] == '.')
+		n--;
+	char *out = malloc(n + 1); /* strdup() is POSIX, not C11 */
+	if (out) {
+		memcpy(out, t, n);
+		out[n] = '\0';
+	}
+	return out;
+}
+
+static int add(struct member_set *set, size_t *cap, const struct cfg_zone *cat,
+	       const uint8_t *name, const uint8_t *unique)
+{
+	if (set->n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 16;
+		void *m = realloc(set->m, nc * sizeof(*set->m));
+		if (!m)
+			return -1;
+		set->m = m;
+		*cap = nc;
+	}
+	struct member *m = &set->m[set->n];
+	m->text = name_text(name);
+	if (!m->text)
+		return -1;
+	set->n++;
+	m->settings = cat;
+	memcpy(m->name, name, name_len(name));
+	memcpy(m->catalog, cat->name, name_len(cat->name));
+	memcpy(m->unique, unique, 1 + (size_t)unique[0]);
+	m->seq = (unsigned)set->n;
+	return 0;
+}
+
+int members_compute(const struct server *s, const struct cfg *c, const struct member_set *old,
+		    struct member_set *out)
+{
+	size_t cap = 0;
+	out->m = NULL;
+	out->n = 0;
+	for (size_t i = 0; i < c->n_zones; i++) {
+		const struct cfg_zone *cat = &c->zones[i];
+		if (!cat->catalog)
+			continue;
+		const struct cat_zone *cz = catalog_exact(&s->cat, cat->name);
+		const struct zone *z = cz ? cz->current : NULL;
+		if (!z)
+			continue; /* not loaded yet: no members */
+		struct catz rd;
+		if (catz_read(z, &rd) < 0) {
+			/* RFC 9432 4.2.1: not processed; what it brought stays. */
+			log_msg(LOG_NOTICE_, "catalog %s: serial %lu not used: %s; its members stay as they were",
+				cat->text, (unsigned long)z->serial, rd.err);
+			catz_free(&rd);
+			for (size_t k = 0; old && k < old->n; k++)
+				if (name_equal(old->m[k].catalog, cat->name) && !cfg_find_zone(c, old->m[k].name) &&
+				    add(out, &cap, cat, old->m[k].name, old->m[k].unique) < 0)
+					goto oom;
+			continue;
+		}
+		unsigned configured = 0;
+		for (size_t k = 0; k < rd.n; k++) {
+			if (cfg_find_zone(c, rd.m[k].name)) {
+				configured++;
+				continue;
+			}
+			if (add(out, &cap, cat, rd.m[k].name, rd.m[k].unique) < 0) {
+				catz_free(&rd);
+				goto oom;
+			}
+		}
+		if (rd.bad_ptr || rd.duplicate || rd.self || configured)
+			log_msg(LOG_NOTICE_,
+				"catalog %s: serial %lu: left out %u member node%s with more than one PTR, %u zone%s listed twice, "
+				"%u naming the catalog itself, %u zone%s configured in the file (its settings apply)",
+				cat->text, (unsigned long)z->serial, rd.bad_ptr, rd.bad_ptr == 1 ? "" : "s",
+				rd.duplicate, rd.duplicate == 1 ? "" : "s", rd.self, configured,
+				configured == 1 ? "" : "s");
+		catz_free(&rd);
+	}
+	if (!out->n)
+		return 0;
+	/* A zone two catalogs list goes with the one first in the file. */
+	qsort(out->m, out->n, sizeof(*out->m), member_cmp);
+	size_t w = 1;
+	for (size_t i = 1; i < out->n; i++) {
+		if (name_equal(out->m[i].name, out->m[w - 1].name)) {
+			log_msg(LOG_NOTICE_, "catalog %s: member zone %s left out: catalog %s lists it too",
+				out->m[i].settings->text, out->m[i].text, out->m[w - 1].settings->text);
+			free(out->m[i].text);
+			continue;
+		}
+		out->m[w++] = out->m[i];
+	}
+	out->n = w;
+	return 0;
+oom:
+	members_free(out);
+	return -1;
+}
+
+void members_free(struct member_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->m[i].text);
+	free(set->m);
+	set->m = NULL;
+	set->n = 0;
+}

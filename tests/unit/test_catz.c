@@ -1,0 +1,80 @@
+/* Catalog zones (RFC 9432): the members read from a catalog zone. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/catz.h"
+#include "test.h"
+#include "testzone.h"
+
+static int has(const struct catz *c, const char *zone, const char *unique)
+{
+	uint8_t n[NAME_MAXLEN];
+	name_from_text(zone, n);
+	for (size_t i = 0; i < c->n; i++)
+		if (name_equal(c->m[i].name, n))
+			return c->m[i].unique[0] == strlen(unique) &&
+			       memcmp(c->m[i].unique + 1, unique, strlen(unique)) == 0;
+	return 0;
+}
+
+static int read_catalog(const char *const *recs, struct catz *c)
+{
+	struct zone *z = tz_build("cat.example", recs);
+	CHECK(z != NULL);
+	if (!z)
+		return -2;
+	int rc = catz_read(z, c);
+	zone_free(z);
+	return rc;
+}
+
+void test_catz(void);
+void test_catz(void)
+{
+	struct catz c;
+	static const char *const good[] = {
+		"@ 0 SOA invalid. invalid. 1 3600 600 2147483646 0",
+		"@ 0 NS invalid.",
+		"version 0 TXT 2",
+		"a 0 PTR ignored.example.",           /* not below zones */
+		"AbC.zones 0 PTR Example.NET.",       /* cases folded */
+		"group.abc.zones 0 TXT blue",         /* a property: not a member */
+		"coo.abc.zones 0 PTR other.catalog.",
+		"b.zones 0 PTR example.org.",
+		"c.zones 0 PTR example.net.",         /* listed again: the first label keeps it */
+		"d.zones 0 PTR x.test.",              /* two PTRs: left out */
+		"d.zones 0 PTR y.test.",
+		"e.zones 0 PTR cat.example.",         /* the catalog itself */
+		"f.zones 0 TXT not-a-member",
+		"x.y.zones 0 PTR deep.test.",         /* two labels below zones */
+		"g.zones 0 PTR .",                    /* the root: a name like any */
+		NULL,
+	};
+	CHECK_EQ(read_catalog(good, &c), 0);
+	CHECK_EQ(c.n, 3);
+	CHECK(has(&c, "example.net", "abc"));
+	CHECK(has(&c, "example.org", "b"));
+	CHECK(has(&c, ".", "g"));
+	CHECK(!has(&c, "x.test", "d") && !has(&c, "y.test", "d"));
+	CHECK_EQ(c.duplicate, 1);
+	CHECK_EQ(c.bad_ptr, 1);
+	CHECK_EQ(c.self, 1);
+	catz_free(&c);
+
+	/* RFC 9432 4.2.1: no version 2, no processing. */
+	static const char *const none[] = { "@ 0 SOA invalid. invalid. 1 3600 600 2147483646 0",
+					    "a.zones 0 PTR example.net.", NULL };
+	static const char *const one[] = { "@ 0 SOA invalid. invalid. 1 3600 600 2147483646 0",
+					   "version 0 TXT 1", "a.zones 0 PTR example.net.", NULL };
+	static const char *const two[] = { "@ 0 SOA invalid. invalid. 1 3600 600 2147483646 0",
+					   "version 0 TXT 2", "version 0 TXT 3", NULL };
+	static const char *const deep[] = { "@ 0 SOA invalid. invalid. 1 3600 600 2147483646 0",
+					    "x.version 0 TXT 2", NULL };
+	const char *const *bad[] = { none, one, two, deep };
+	const char *why[] = { "no version", "other than 2", "more than one", "no version" };
+	for (size_t i = 0; i < 4; i++) {
+		CHECK_EQ(read_catalog(bad[i], &c), -1);
+		CHECK(strstr(c.err, why[i]) != NULL);
+		catz_free(&c);
+	}
+}
