@@ -102,14 +102,17 @@ int members_compute(const struct server *s, const struct cfg *c, const struct me
 			continue;
 		const struct cat_zone *cz = catalog_exact(&s->cat, cat->name);
 		const struct zone *z = cz ? cz->current : NULL;
-		if (!z)
-			continue; /* not loaded yet: no members */
 		struct catz rd;
-		if (catz_read(z, &rd) < 0) {
-			/* RFC 9432 4.2.1: not processed; what it brought stays. */
-			log_msg(LOG_NOTICE_, "catalog %s: serial %lu not used: %s; its members stay as they were",
-				cat->text, (unsigned long)z->serial, rd.err);
-			catz_free(&rd);
+		int usable = z && catz_read(z, &rd) == 0;
+		if (!usable) {
+			/* RFC 9432 4.2.1: not processed; what it brought stays.
+			 * So too while no version is served (xfr-drop-old frees
+			 * it during each transfer). */
+			if (z) {
+				log_msg(LOG_NOTICE_, "catalog %s: serial %lu not used: %s; its members stay as they were",
+					cat->text, (unsigned long)z->serial, rd.err);
+				catz_free(&rd);
+			}
 			for (size_t k = 0; old && k < old->n; k++)
 				if (name_equal(old->m[k].catalog, cat->name) && !cfg_find_zone(c, old->m[k].name) &&
 				    add(out, &cap, cat, old->m[k].name, old->m[k].unique) < 0)
