@@ -83,26 +83,30 @@ static void record(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	memcpy(m->name, rd, len);
 	name_lower(m->name);
 	memcpy(m->unique, owner, 1 + (size_t)owner[0]);
+	m->order = (uint32_t)(c->n - 1); /* the walk is in canonical order */
 	for (uint8_t i = 1; i <= m->unique[0]; i++)
 		m->unique[i] = name_lower_octet(m->unique[i]);
 	w->added = 1;
 }
 
-/* RFC 9432 4.3 lets a zone be listed once: the first unique label (in
- * canonical order) keeps it. */
-static void drop_duplicates(struct catz *c)
+static int member_cmp(const void *pa, const void *pb)
 {
-	size_t out = 0;
-	for (size_t i = 0; i < c->n; i++) {
-		int dup = 0;
-		for (size_t j = 0; j < out && !dup; j++)
-			dup = name_equal(c->m[j].name, c->m[i].name);
-		if (dup)
-			c->duplicate++;
-		else
-			c->m[out++] = c->m[i];
-	}
-	c->n = out;
+	const struct catz_member *a = pa, *b = pb;
+	size_t al = name_len(a->name), bl = name_len(b->name);
+	int c = memcmp(a->name, b->name, al < bl ? al : bl);
+	if (c || al != bl)
+		return c ? c : al < bl ? -1 : 1;
+	return a->order < b->order ? -1 : a->order > b->order;
+}
+
+/* By name, in O(n log n) (a catalog may list many thousands of zones),
+ * counting the entries of a zone listed more than once. */
+static void sort_members(struct catz *c)
+{
+	if (c->n > 1)
+		qsort(c->m, c->n, sizeof(*c->m), member_cmp);
+	for (size_t i = 1; i < c->n; i++)
+		c->duplicate += name_equal(c->m[i].name, c->m[i - 1].name);
 }
 
 int catz_read(const struct zone *z, struct catz *c)
@@ -135,7 +139,7 @@ int catz_read(const struct zone *z, struct catz *c)
 					  : "schema version other than 2");
 		return -1;
 	}
-	drop_duplicates(c);
+	sort_members(c);
 	return 0;
 }
 

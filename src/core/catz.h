@@ -16,14 +16,18 @@
 struct catz_member {
 	uint8_t name[NAME_MAXLEN];  /* the member zone, lower case */
 	uint8_t unique[64];         /* its unique label: length, then octets */
+	uint32_t order;             /* of its unique label, in canonical order */
 };
 
 struct catz {
-	struct catz_member *m;      /* in the canonical order of the unique labels */
+	/* By name; a zone listed under several unique labels (RFC 9432 4.3
+	 * allows one) once for each, in canonical order of the labels: the
+	 * caller picks. */
+	struct catz_member *m;
 	size_t n, cap;
 	/* Members left out, each a reason the operator should see. */
 	unsigned bad_ptr;           /* a unique label with more than one PTR, or a PTR that is not a name */
-	unsigned duplicate;         /* a zone listed again under another unique label */
+	unsigned duplicate;         /* entries of a zone listed again under another unique label */
 	unsigned self;              /* the catalog zone itself */
 	char err[128];              /* why the catalog is not used at all */
 };

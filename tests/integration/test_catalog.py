@@ -219,6 +219,15 @@ def test_catalog_written_by_hand():
         icb.wait_log("zone m1.test: loaded serial 1", timeout=8,
                      start=icb.logtext().index("its entry in a catalog changed"))
         assert serves(port, "m1.test") == 1
+
+        # m1.test listed again, under a label that sorts before its own:
+        # it stays where it is (RFC 9432 5.4), no second reset.
+        start = len(icb.logtext())
+        knot.zone_change("cat.test", set_records=[("a0.zones", "0", "PTR", "m1.test.")])
+        icb.wait_log("1 zone listed twice", timeout=8, start=start)
+        time.sleep(0.3)
+        assert "its entry in a catalog changed" not in icb.logtext()[start:], icb.logtext()[start:]
+        assert serves(port, "m1.test") == 1
     finally:
         if icb is not None:
             stop_icbind(icb)

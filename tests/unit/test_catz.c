@@ -6,12 +6,13 @@
 #include "test.h"
 #include "testzone.h"
 
-static int has(const struct catz *c, const char *zone, const char *unique)
+/* Zone listed with this unique label, as the k-th of its entries. */
+static int has(const struct catz *c, const char *zone, const char *unique, int k)
 {
 	uint8_t n[NAME_MAXLEN];
 	name_from_text(zone, n);
 	for (size_t i = 0; i < c->n; i++)
-		if (name_equal(c->m[i].name, n))
+		if (name_equal(c->m[i].name, n) && k-- == 0)
 			return c->m[i].unique[0] == strlen(unique) &&
 			       memcmp(c->m[i].unique + 1, unique, strlen(unique)) == 0;
 	return 0;
@@ -51,11 +52,14 @@ void test_catz(void)
 		NULL,
 	};
 	CHECK_EQ(read_catalog(good, &c), 0);
-	CHECK_EQ(c.n, 3);
-	CHECK(has(&c, "example.net", "abc"));
-	CHECK(has(&c, "example.org", "b"));
-	CHECK(has(&c, ".", "g"));
-	CHECK(!has(&c, "x.test", "d") && !has(&c, "y.test", "d"));
+	CHECK_EQ(c.n, 4);
+	CHECK(has(&c, "example.net", "abc", 0) && has(&c, "example.net", "c", 1)); /* label order */
+	CHECK(has(&c, "example.org", "b", 0));
+	CHECK(has(&c, ".", "g", 0));
+	CHECK(!has(&c, "x.test", "d", 0) && !has(&c, "y.test", "d", 0));
+	for (size_t i = 0; i < c.n; i++) /* entries of one zone next to each other */
+		for (size_t j = i + 2; j < c.n; j++)
+			CHECK(!name_equal(c.m[i].name, c.m[j].name) || name_equal(c.m[i].name, c.m[i + 1].name));
 	CHECK_EQ(c.duplicate, 1);
 	CHECK_EQ(c.bad_ptr, 1);
 	CHECK_EQ(c.self, 1);

@@ -184,11 +184,11 @@ static int apply_zones(struct server *s, const struct cfg *nc, size_t *kept, siz
 		if (oz && om && m && (!name_equal(om->catalog, m->catalog) ||
 				      memcmp(om->unique, m->unique, 1 + (size_t)m->unique[0]) != 0)) {
 			log_msg(LOG_NOTICE_, "zone %s: its entry in a catalog changed (a reset): transferred anew", text);
-			if (s->cfg->data_dir[0])
-				snapshot_remove(s->cfg->data_dir, text);
+			if (nc->data_dir[0])
+				snapshot_remove(nc->data_dir, text);
 			oz = NULL; /* the old entry is stopped below */
 		}
-		if (!oz) {
+		if (!oz || !oz->user) { /* (no user: its start failed for want of memory) */
 			(*added)++;
 			continue;
 		}
@@ -210,8 +210,8 @@ static int apply_zones(struct server *s, const struct cfg *nc, size_t *kept, siz
 			log_msg(LOG_NOTICE_, "zone %s: removed from catalog %s: no longer served", om->text,
 				om->settings->text);
 			/* RFC 9432 5.3: its data goes with it. */
-			if (s->cfg->data_dir[0])
-				snapshot_remove(s->cfg->data_dir, om->text);
+			if (nc->data_dir[0])
+				snapshot_remove(nc->data_dir, om->text);
 		}
 		stop_zone(oz);
 	}
@@ -447,6 +447,7 @@ int main(int argc, char **argv)
 
 	the_server = s;
 	s->started = time(NULL);
+	stats_init(&s->tcp_stats);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns */

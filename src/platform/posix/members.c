@@ -141,17 +141,34 @@ int members_compute(const struct server *s, const struct cfg *c, const struct me
 	}
 	if (!out->n)
 		return 0;
-	/* A zone two catalogs list goes with the one first in the file. */
+	/* One entry per zone.  RFC 9432 4.3 and 5.4: a zone listed again
+	 * (under another unique label, or by another catalog) stays where it
+	 * is served now; a new one goes with the catalog first in the file,
+	 * under its first unique label in canonical order. */
 	qsort(out->m, out->n, sizeof(*out->m), member_cmp);
-	size_t w = 1;
-	for (size_t i = 1; i < out->n; i++) {
-		if (name_equal(out->m[i].name, out->m[w - 1].name)) {
-			log_msg(LOG_NOTICE_, "catalog %s: member zone %s left out: catalog %s lists it too",
-				out->m[i].settings->text, out->m[i].text, out->m[w - 1].settings->text);
-			free(out->m[i].text);
-			continue;
+	size_t w = 0;
+	for (size_t i = 0; i < out->n;) {
+		size_t end = i + 1;
+		while (end < out->n && name_equal(out->m[end].name, out->m[i].name))
+			end++;
+		size_t keep = i;
+		const struct member *was = old ? members_find(old, out->m[i].name) : NULL;
+		for (size_t k = i; was && k < end; k++)
+			if (name_equal(out->m[k].catalog, was->catalog) &&
+			    memcmp(out->m[k].unique, was->unique, 1 + (size_t)was->unique[0]) == 0) {
+				keep = k;
+				break;
+			}
+		for (size_t k = i; k < end; k++) {
+			if (k == keep)
+				continue;
+			if (!name_equal(out->m[k].catalog, out->m[keep].catalog))
+				log_msg(LOG_NOTICE_, "catalog %s: member zone %s left out: catalog %s has it",
+					out->m[k].settings->text, out->m[k].text, out->m[keep].settings->text);
+			free(out->m[k].text);
 		}
-		out->m[w++] = out->m[i];
+		out->m[w++] = out->m[keep];
+		i = end;
 	}
 	out->n = w;
 	return 0;

@@ -85,6 +85,7 @@ struct udp_batch *udp_batch_new(void)
 	struct udp_batch *b = malloc(sizeof(struct udp_batch));
 	if (!b)
 		return NULL;
+	stats_init(&b->st);
 	for (int i = 0; i < UDP_BATCH; i++) {
 		b->iin[i].iov_base = b->q[i];
 		b->iin[i].iov_len = UDP_QMAX;

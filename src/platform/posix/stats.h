@@ -40,6 +40,13 @@ static inline void stats_add(struct stats *st, enum stat_kind k, uint64_t by)
 	atomic_store_explicit(&st->n[k], v + by, memory_order_relaxed);
 }
 
+/* Zero counters, before the set is shared. */
+static inline void stats_init(struct stats *st)
+{
+	for (int k = 0; k < ST_N; k++)
+		atomic_init(&st->n[k], 0);
+}
+
 /* Count a response sent: its rcode (with the extended bits, RFC 6891
  * 6.1.3) and whether it has TC. */
 void stats_response(struct stats *st, unsigned rcode, int truncated);

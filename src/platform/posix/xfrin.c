@@ -91,8 +91,9 @@ void xfrin_versions_changed(struct server *s)
 	for (size_t i = 0; i < s->cat.n; i++) {
 		struct xfrin *x = s->cat.zones[i].user;
 		const struct zone *z = s->cat.zones[i].current;
-		if (x && x->catalog && z != x->catz_seen) {
+		if (x && x->catalog && (z != x->catz_seen || (z && z->serial != x->catz_serial))) {
 			x->catz_seen = z;
+			x->catz_serial = z ? z->serial : 0;
 			s->catalogs_dirty = 1;
 			s->signalled = 1;
 		}

@@ -21,7 +21,10 @@ struct xfrin {
 	int catalog;                 /* a catalog zone: its members are served */
 	struct refresh r;
 	struct timer tick;     /* the refresh state machine's next deadline */
-	const struct zone *catz_seen; /* a catalog zone: the version its members came from */
+	/* A catalog zone: the version its members came from (address and
+	 * serial: a freed version's address may come back for the next). */
+	const struct zone *catz_seen;
+	uint32_t catz_serial;
 	struct timer timeout;  /* no progress for xfr-timeout seconds */
 	struct io io;          /* the socket of the check or transfer, fd -1 if none */
 	int op;                /* RA_QUERY_SOA or RA_TRANSFER while busy */
