@@ -16,6 +16,8 @@ struct walk {
 	uint8_t owner[NAME_MAXLEN];  /* the member node whose PTRs are counted */
 	unsigned ptrs;               /* PTRs seen at it */
 	int added;                   /* its member was taken */
+	uint8_t kept[NAME_MAXLEN];   /* the last member node closed with its member kept */
+	size_t kept_at;              /* that member's index, or SIZE_MAX */
 	int failed;
 };
 
@@ -27,6 +29,9 @@ static void close_member(struct walk *w)
 		w->c->bad_ptr++;
 		if (w->added)
 			w->c->n--;
+	} else if (w->ptrs == 1 && w->added) {
+		memcpy(w->kept, w->owner, name_len(w->owner));
+		w->kept_at = w->c->n - 1;
 	}
 	w->ptrs = 0;
 	w->added = 0;
@@ -56,8 +61,21 @@ static void record(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		w->version_two = len == 2 && rd[0] == 1 && rd[1] == '2';
 		return;
 	}
+	/* "group.<unique>.zones" TXT: the member just read (its children
+	 * follow it in canonical order) belongs to that group. */
+	if (type == T_TXT && owner[0] == 5 && memcmp(owner + 1, "group", 5) == 0 &&
+	    is_below_zones(w, owner + 6) && w->kept_at != SIZE_MAX && name_equal(owner + 6, w->kept)) {
+		struct catz_member *m = &c->m[w->kept_at];
+		if (!m->group[0] && len >= 2 && rd[0] >= 1 && (size_t)rd[0] + 1 <= len && rd[0] < sizeof(m->group)) {
+			memcpy(m->group, rd + 1, rd[0]);
+			m->group[rd[0]] = '\0';
+			if (memchr(m->group, '\0', rd[0]))
+				m->group[0] = '\0'; /* not a name a pattern can have */
+		}
+		return;
+	}
 	if (type != T_PTR || !is_below_zones(w, owner))
-		return; /* properties (group, coo, ext) and anything else */
+		return; /* other properties (coo, ext) and anything else */
 	if (w->ptrs++)
 		return; /* a second PTR here: close_member() drops the member */
 	memcpy(w->owner, owner, name_len(owner));
@@ -80,6 +98,7 @@ static void record(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		c->cap = nc;
 	}
 	struct catz_member *m = &c->m[c->n++];
+	m->group[0] = '\0';
 	memcpy(m->name, rd, len);
 	name_lower(m->name);
 	memcpy(m->unique, owner, 1 + (size_t)owner[0]);
@@ -116,6 +135,7 @@ int catz_read(const struct zone *z, struct catz *c)
 	memset(&w, 0, sizeof(w));
 	w.z = z;
 	w.c = c;
+	w.kept_at = SIZE_MAX;
 	/* "zones.<catalog>" */
 	size_t al = name_len(z->apex);
 	if (al + 6 > NAME_MAXLEN) {

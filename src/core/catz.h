@@ -17,6 +17,7 @@ struct catz_member {
 	uint8_t name[NAME_MAXLEN];  /* the member zone, lower case */
 	uint8_t unique[64];         /* its unique label: length, then octets */
 	uint32_t order;             /* of its unique label, in canonical order */
+	char group[64];             /* its "group" property (RFC 9432 4.4.2), the first; "" if none */
 };
 
 struct catz {

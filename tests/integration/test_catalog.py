@@ -232,3 +232,35 @@ def test_catalog_written_by_hand():
         if icb is not None:
             stop_icbind(icb)
         knot.stop()
+
+
+def test_catalog_member_patterns():
+    """Members take the settings of the pattern their group property names
+    (as NSD does), else those of the catalog's catalog-member-pattern,
+    else the catalog zone's own."""
+    port = free_port()
+    dead = free_port()
+    zones = {"cat.test": hand_catalog(1, [("a", "g1.test."), ("b", "g2.test."), ("c", "g3.test.")])
+             .replace("b.zones PTR g2.test.\n", "b.zones PTR g2.test.\ngroup.b.zones TXT \"live\"\n")
+             .replace("c.zones PTR g3.test.\n", "c.zones PTR g3.test.\ngroup.c.zones TXT \"nosuch\"\n"),
+             "g1.test": member("g1.test"), "g2.test": member("g2.test"), "g3.test": member("g3.test")}
+    knot = Knot(zones)
+    icb = None
+    try:
+        # The member pattern's primary does not answer; the group "live"
+        # names a pattern whose primary is Knot.
+        cfg = ("pattern:\n    name: live\n    primary: 127.0.0.1@%d\n"
+               "pattern:\n    name: nowhere\n    primary: 127.0.0.1@%d\n" % (knot.port, dead)
+               + config(knot, catalog_lines="    catalog-member-pattern: nowhere\n"))
+        icb = Icbind(config=cfg, port=port)
+        icb.wait_log("zone g2.test: loaded serial 1", timeout=10)
+        icb.wait_log("1 member with a group no pattern is named after", timeout=5)
+        time.sleep(1.0)
+        assert serves(port, "g2.test") == 1
+        for z in ("g1.test", "g3.test"):  # the member pattern: never loaded
+            assert answer(port, "www." + z).rcode() == dns.rcode.SERVFAIL
+            assert "zone %s: loaded" % z not in icb.logtext()
+    finally:
+        if icb is not None:
+            stop_icbind(icb)
+        knot.stop()

@@ -42,6 +42,9 @@ void test_catz(void)
 		"group.abc.zones 0 TXT blue",         /* a property: not a member */
 		"coo.abc.zones 0 PTR other.catalog.",
 		"b.zones 0 PTR example.org.",
+		"group.b.zones 0 TXT first",          /* two groups: the first in canonical order */
+		"group.b.zones 0 TXT second",
+		"group.d.zones 0 TXT left-out",       /* a node left out has none */
 		"c.zones 0 PTR example.net.",         /* listed again: the first label keeps it */
 		"d.zones 0 PTR x.test.",              /* two PTRs: left out */
 		"d.zones 0 PTR y.test.",
@@ -55,6 +58,10 @@ void test_catz(void)
 	CHECK_EQ(c.n, 4);
 	CHECK(has(&c, "example.net", "abc", 0) && has(&c, "example.net", "c", 1)); /* label order */
 	CHECK(has(&c, "example.org", "b", 0));
+	for (size_t i = 0; i < c.n; i++) {
+		const char *want = c.m[i].unique[0] == 3 ? "blue" : c.m[i].unique[1] == 'b' ? "first" : "";
+		CHECK(strcmp(c.m[i].group, want) == 0);
+	}
 	CHECK(has(&c, ".", "g", 0));
 	CHECK(!has(&c, "x.test", "d", 0) && !has(&c, "y.test", "d", 0));
 	for (size_t i = 0; i < c.n; i++) /* entries of one zone next to each other */

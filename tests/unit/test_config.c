@@ -1136,6 +1136,26 @@ static void test_zone_keys(void)
 	FAILS("zone:\n name: a.example\n primary: 1.2.3.4\n catalog: producer\n", 4,
 	      "catalog: expected 'consumer', not 'producer'");
 	FAILS("server:\n catalog: consumer\n", 2, "unknown key 'catalog' in server section");
+	/* catalog-member-pattern: a pattern defined above, with a primary;
+	 * every pattern becomes a template, its keys resolved. */
+	CHECK_EQ(LOADS(&c, "key:\n name: k\n algorithm: hmac-sha256\n secret: c2VjcmV0\n"
+			   "pattern:\n name: p1\n primary: 10.0.0.1 k\n max-refresh-time: 60\n"
+			   "pattern:\n name: p2\n primary: 10.0.0.2\n"
+			   "zone:\n name: cat.example\n primary: 1.2.3.4\n catalog: consumer\n"
+			   " catalog-member-pattern: p2\n"), 0);
+	CHECK(c.n_templates == 2 && c.zones[0].member_pattern == 1);
+	CHECK(cfg_find_template(&c, "p1") == &c.templates[0] && cfg_find_template(&c, "p3") == NULL);
+	CHECK(c.templates[0].n_primary == 1 && c.templates[0].primary_key[0] == 0 &&
+	      c.templates[0].max_refresh == 60 && strcmp(c.templates[0].text, "p1") == 0);
+	cfg_free(&c);
+	FAILS("zone:\n name: a.example\n primary: 1.2.3.4\n catalog: consumer\n"
+	      " catalog-member-pattern: nosuch\n", 5, "unknown pattern 'nosuch'");
+	FAILS("pattern:\n name: empty\n max-refresh-time: 60\nzone:\n name: a.example\n primary: 1.2.3.4\n"
+	      " catalog: consumer\n catalog-member-pattern: empty\n", 8,
+	      "pattern 'empty' has no primary to transfer member zones from");
+	FAILS("pattern:\n name: p\n primary: 10.0.0.1\nzone:\n name: a.example\n primary: 1.2.3.4\n"
+	      " catalog-member-pattern: p\n", 4,
+	      "zone 'a.example' has catalog-member-pattern but is no catalog (catalog: consumer)");
 
 	FAILS("server:\n xfr-concurrency: 0\n", 2, "value out of range 1..1024");
 	FAILS("server:\n xfr-concurrency: 1025\n", 2, "value out of range 1..1024");

@@ -58,6 +58,7 @@ void cfg_zone_init(struct cfg_zone *z)
 	for (size_t i = 0; i < CFG_MAX_ACL; i++)
 		z->allow_notify_key[i] = CFG_NO_KEY;
 	z->request_ixfr = 1;
+	z->member_pattern = -1;
 	z->min_refresh = CFG_MIN_REFRESH;
 	z->max_refresh = CFG_MAX_REFRESH;
 	z->min_retry = CFG_MIN_RETRY;
@@ -76,6 +77,9 @@ static void wipe(void *p, size_t n)
 
 void cfg_free(struct cfg *c)
 {
+	free(c->templates);
+	c->templates = NULL;
+	c->n_templates = 0;
 	free(c->zones);
 	c->zones = NULL;
 	c->n_zones = 0;
@@ -577,6 +581,7 @@ struct parser {
 	size_t n_refs;
 	struct cfg_index ref_index;
 	size_t first_zone;          /* the first zone of this file */
+	size_t first_template;      /* the first template of this file */
 };
 
 CFG_PRINTF(3, 4)
@@ -990,6 +995,17 @@ static int zone_key(struct parser *p, const char *k, char *v)
 			return fail(p, "unknown pattern '%s'", v);
 		return apply_pattern(p, z, pt);
 	}
+	if (strcmp(k, "catalog-member-pattern") == 0) {
+		const struct pattern *pt = find_pattern(p, v);
+		if (!pt)
+			return fail(p, "unknown pattern '%s'", v);
+		if (pt->z.n_primary == 0)
+			return fail(p, "pattern '%s' has no primary to transfer member zones from", v);
+		/* Its template is made at the end of the file, in the
+		 * patterns' order. */
+		z->member_pattern = (int)(p->first_template + (size_t)(pt - p->pats));
+		return 0;
+	}
 	if (strcmp(k, "catalog") == 0) {
 		/* NSD's key; a secondary consumes catalogs, it produces none. */
 		if (strcmp(v, "consumer") != 0)
@@ -1105,6 +1121,9 @@ static int end_section(struct parser *p)
 			return fail_at(p, p->sec_line, "zone without name");
 		if (p->zone.n_primary == 0)
 			return fail_at(p, p->sec_line, "zone '%s' has no primary", p->zone.text);
+		if (p->zone.member_pattern >= 0 && !p->zone.catalog)
+			return fail_at(p, p->sec_line, "zone '%s' has catalog-member-pattern but is no catalog (catalog: consumer)",
+				       p->zone.text);
 		if (check_bounds(p, &p->zone) < 0)
 			return -1;
 		if (cfg_add_zone(p->c, &p->zone) < 0)
@@ -1226,6 +1245,37 @@ static int parse_line(struct parser *p, char *s)
 
 /* Turn the key references of this file's zones into key indexes; an
  * unknown key is reported where it was first used. */
+/* Every pattern of the file as a zone's settings (cfg.templates), for
+ * the members of catalog zones; keys are resolved with the zones'. */
+static int make_templates(struct parser *p)
+{
+	struct cfg *c = p->c;
+	if (!p->n_pats)
+		return 0;
+	void *arr = realloc(c->templates, (c->n_templates + p->n_pats) * sizeof(*c->templates));
+	if (!arr)
+		return fail(p, "out of memory");
+	c->templates = arr;
+	for (size_t i = 0; i < p->n_pats; i++) {
+		struct cfg_zone *t = &c->templates[c->n_templates];
+		cfg_zone_init(t);
+		snprintf(t->text, sizeof(t->text), "%s", p->pats[i].name);
+		t->line = p->pats[i].line;
+		if (apply_pattern(p, t, &p->pats[i]) < 0)
+			return -1;
+		c->n_templates++;
+	}
+	return 0;
+}
+
+const struct cfg_zone *cfg_find_template(const struct cfg *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_templates; i++)
+		if (strcmp(c->templates[i].text, name) == 0)
+			return &c->templates[i];
+	return NULL;
+}
+
 static int resolve_keys(struct parser *p)
 {
 	struct cfg *c = p->c;
@@ -1236,8 +1286,9 @@ static int resolve_keys(struct parser *p)
 		if (r->key == CFG_NO_KEY)
 			return fail_at(p, r->line, "unknown key '%s'", r->text);
 	}
-	for (size_t i = p->first_zone; i < c->n_zones; i++) {
-		struct cfg_zone *z = &c->zones[i];
+	for (size_t i = p->first_zone; i < c->n_zones + (c->n_templates - p->first_template); i++) {
+		struct cfg_zone *z = i < c->n_zones ? &c->zones[i]
+						    : &c->templates[p->first_template + i - c->n_zones];
 		for (size_t j = 0; j < z->n_primary; j++)
 			if (CFG_IS_REF(z->primary_key[j]))
 				z->primary_key[j] = p->refs[CFG_REF_INDEX(z->primary_key[j])].key;
@@ -1253,8 +1304,9 @@ static int resolve_keys(struct parser *p)
 static void drop_refs(struct parser *p)
 {
 	struct cfg *c = p->c;
-	for (size_t i = p->first_zone; i < c->n_zones; i++) {
-		struct cfg_zone *z = &c->zones[i];
+	for (size_t i = p->first_zone; i < c->n_zones + (c->n_templates - p->first_template); i++) {
+		struct cfg_zone *z = i < c->n_zones ? &c->zones[i]
+						    : &c->templates[p->first_template + i - c->n_zones];
 		for (size_t j = 0; j < z->n_primary; j++)
 			if (CFG_IS_REF(z->primary_key[j]))
 				z->primary_key[j] = CFG_NO_KEY;
@@ -1304,6 +1356,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	p->err = err;
 	p->errlen = errlen;
 	p->first_zone = c->n_zones;
+	p->first_template = c->n_templates;
 	while (rc == 0 && (n = getline(&buf, &cap, f)) >= 0) {
 		p->line++;
 		if (strlen(buf) != (size_t)n)
@@ -1317,6 +1370,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		rc = end_section(p);
+	if (rc == 0)
+		rc = make_templates(p);
 	if (rc == 0)
 		rc = resolve_keys(p);
 	if (rc != 0)

@@ -62,6 +62,7 @@ struct cfg_zone {
 	int request_ixfr;           /* ask for IXFR (default yes) */
 	int xfr_drop_old;           /* free the served version before a transfer */
 	int catalog;                /* "catalog: consumer": serve the zones it lists (RFC 9432) */
+	int member_pattern;         /* catalog-member-pattern: index in cfg.templates, or -1 */
 	/* Bounds on the SOA timers, seconds (NSD's names). */
 	uint32_t min_refresh, max_refresh, min_retry, max_retry, min_expire, max_expire;
 	unsigned line;              /* where it was defined, for messages */
@@ -98,9 +99,17 @@ struct cfg {
 	size_t n_zones;
 	struct cfg_key *keys;       /* heap array */
 	size_t n_keys;
+	/* Every pattern as the settings of a zone that includes only it
+	 * (text: the pattern's name), for catalog member zones. */
+	struct cfg_zone *templates;
+	size_t n_templates;
 	struct cfg_index zone_index; /* zones by name (cfg_find_zone) */
 	struct cfg_index key_index;  /* keys by name (cfg_find_key) */
 };
+
+/* The pattern named name as a zone's settings (members of catalog zones
+ * take them), or NULL. */
+const struct cfg_zone *cfg_find_template(const struct cfg *c, const char *name);
 
 /* Defaults for everything. */
 void cfg_init(struct cfg *c);

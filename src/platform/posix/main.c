@@ -180,7 +180,7 @@ static int apply_zones(struct server *s, const struct cfg *nc, size_t *kept, siz
 		const char *text = zc.text;
 		if (m && !om)
 			log_msg(LOG_NOTICE_, "zone %s: %s catalog %s", text, oz ? "now a member of" : "added by",
-				m->settings->text);
+				m->catalog_text);
 		if (oz && om && m && (!name_equal(om->catalog, m->catalog) ||
 				      memcmp(om->unique, m->unique, 1 + (size_t)m->unique[0]) != 0)) {
 			log_msg(LOG_NOTICE_, "zone %s: its entry in a catalog changed (a reset): transferred anew", text);
@@ -208,7 +208,7 @@ static int apply_zones(struct server *s, const struct cfg *nc, size_t *kept, siz
 		const struct member *om = members_find(&s->members, oz->apex);
 		if (om && !catalog_exact(&ncat, oz->apex)) {
 			log_msg(LOG_NOTICE_, "zone %s: removed from catalog %s: no longer served", om->text,
-				om->settings->text);
+				om->catalog_text);
 			/* RFC 9432 5.3: its data goes with it. */
 			if (nc->data_dir[0])
 				snapshot_remove(nc->data_dir, om->text);

@@ -1,6 +1,7 @@
 /* The zones catalog zones bring (members.h). */
 #include "members.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,8 +67,24 @@ static char *name_text(const uint8_t *name)
 	return out;
 }
 
-static int add(struct member_set *set, size_t *cap, const struct cfg_zone *cat,
-	       const uint8_t *name, const uint8_t *unique)
+/* The settings of a member of catalog cat: the pattern its group names
+ * (as NSD chooses), else the catalog's catalog-member-pattern, else the
+ * catalog zone's own. */
+static const struct cfg_zone *settings_for(const struct cfg *c, const struct cfg_zone *cat,
+					   const char *group)
+{
+	if (group[0]) {
+		const struct cfg_zone *t = cfg_find_template(c, group);
+		if (t && t->n_primary)
+			return t;
+	}
+	if (cat->member_pattern >= 0 && (size_t)cat->member_pattern < c->n_templates)
+		return &c->templates[cat->member_pattern];
+	return cat;
+}
+
+static int add(struct member_set *set, size_t *cap, const struct cfg *c, const struct cfg_zone *cat,
+	       const uint8_t *name, const uint8_t *unique, const char *group)
 {
 	if (set->n == *cap) {
 		size_t nc = *cap ? *cap * 2 : 16;
@@ -82,7 +99,9 @@ static int add(struct member_set *set, size_t *cap, const struct cfg_zone *cat,
 	if (!m->text)
 		return -1;
 	set->n++;
-	m->settings = cat;
+	snprintf(m->group, sizeof(m->group), "%s", group);
+	m->settings = settings_for(c, cat, m->group);
+	m->catalog_text = cat->text;
 	memcpy(m->name, name, name_len(name));
 	memcpy(m->catalog, cat->name, name_len(cat->name));
 	memcpy(m->unique, unique, 1 + (size_t)unique[0]);
@@ -115,21 +134,27 @@ int members_compute(const struct server *s, const struct cfg *c, const struct me
 			}
 			for (size_t k = 0; old && k < old->n; k++)
 				if (name_equal(old->m[k].catalog, cat->name) && !cfg_find_zone(c, old->m[k].name) &&
-				    add(out, &cap, cat, old->m[k].name, old->m[k].unique) < 0)
+				    add(out, &cap, c, cat, old->m[k].name, old->m[k].unique, old->m[k].group) < 0)
 					goto oom;
 			continue;
 		}
-		unsigned configured = 0;
+		unsigned configured = 0, unknown_group = 0;
 		for (size_t k = 0; k < rd.n; k++) {
 			if (cfg_find_zone(c, rd.m[k].name)) {
 				configured++;
 				continue;
 			}
-			if (add(out, &cap, cat, rd.m[k].name, rd.m[k].unique) < 0) {
+			if (rd.m[k].group[0] && !cfg_find_template(c, rd.m[k].group))
+				unknown_group++;
+			if (add(out, &cap, c, cat, rd.m[k].name, rd.m[k].unique, rd.m[k].group) < 0) {
 				catz_free(&rd);
 				goto oom;
 			}
 		}
+		if (unknown_group)
+			log_msg(LOG_NOTICE_, "catalog %s: serial %lu: %u member%s with a group no pattern is named after: "
+				"the catalog's settings apply", cat->text, (unsigned long)z->serial, unknown_group,
+				unknown_group == 1 ? "" : "s");
 		if (rd.bad_ptr || rd.duplicate || rd.self || configured)
 			log_msg(LOG_NOTICE_,
 				"catalog %s: serial %lu: left out %u member node%s with more than one PTR, %u zone%s listed twice, "
@@ -164,7 +189,7 @@ int members_compute(const struct server *s, const struct cfg *c, const struct me
 				continue;
 			if (!name_equal(out->m[k].catalog, out->m[keep].catalog))
 				log_msg(LOG_NOTICE_, "catalog %s: member zone %s left out: catalog %s has it",
-					out->m[k].settings->text, out->m[k].text, out->m[keep].settings->text);
+					out->m[k].catalog_text, out->m[k].text, out->m[keep].catalog_text);
 			free(out->m[k].text);
 		}
 		out->m[w++] = out->m[keep];

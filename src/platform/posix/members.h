@@ -12,7 +12,11 @@
 #include "config.h"
 
 struct member {
-	const struct cfg_zone *settings; /* its catalog zone's: primaries, keys, timers */
+	/* Its settings: the pattern its group names, else the catalog's
+	 * catalog-member-pattern, else the catalog zone's own. */
+	const struct cfg_zone *settings;
+	const char *catalog_text;    /* the catalog zone's name, for the log */
+	char group[64];              /* its group property, "" if none */
 	uint8_t name[NAME_MAXLEN];   /* the member zone, lower case */
 	char *text;                  /* its name as text, for the log */
 	uint8_t catalog[NAME_MAXLEN]; /* the catalog zone that lists it */
