@@ -19,16 +19,15 @@ struct walk {
 	uint8_t kept[NAME_MAXLEN];   /* the last member node closed with its member kept */
 	size_t kept_at;              /* that member's index, or SIZE_MAX */
 	int failed;
+	unsigned two_ptrs;           /* member nodes with more than one PTR */
 };
 
-/* A member node's PTR is kept when the next owner comes, unless the node
- * had more than one (RFC 9432 4.3: then the member is left out). */
+/* A member node is closed when the next owner comes.  More than one PTR
+ * there breaks the whole catalog (RFC 9432 4.1). */
 static void close_member(struct walk *w)
 {
 	if (w->ptrs > 1) {
-		w->c->bad_ptr++;
-		if (w->added)
-			w->c->n--;
+		w->two_ptrs++;
 	} else if (w->ptrs == 1 && w->added) {
 		memcpy(w->kept, w->owner, name_len(w->owner));
 		w->kept_at = w->c->n - 1;
@@ -66,23 +65,21 @@ static void record(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	if (type == T_TXT && owner[0] == 5 && memcmp(owner + 1, "group", 5) == 0 &&
 	    is_below_zones(w, owner + 6) && w->kept_at != SIZE_MAX && name_equal(owner + 6, w->kept)) {
 		struct catz_member *m = &c->m[w->kept_at];
-		if (!m->group[0] && len >= 2 && rd[0] >= 1 && (size_t)rd[0] + 1 <= len && rd[0] < sizeof(m->group)) {
-			memcpy(m->group, rd + 1, rd[0]);
-			m->group[rd[0]] = '\0';
-			if (memchr(m->group, '\0', rd[0]))
-				m->group[0] = '\0'; /* not a name a pattern can have */
+		/* One string, no NUL (no pattern has such a name), as NSD. */
+		if (m->n_groups < CATZ_GROUPS && len >= 2 && rd[0] >= 1 && (size_t)rd[0] + 1 == len &&
+		    rd[0] < sizeof(m->groups[0]) && !memchr(rd + 1, '\0', rd[0])) {
+			memcpy(m->groups[m->n_groups], rd + 1, rd[0]);
+			m->groups[m->n_groups++][rd[0]] = '\0';
 		}
 		return;
 	}
 	if (type != T_PTR || !is_below_zones(w, owner))
 		return; /* other properties (coo, ext) and anything else */
 	if (w->ptrs++)
-		return; /* a second PTR here: close_member() drops the member */
+		return; /* a second PTR here: close_member() counts it */
 	memcpy(w->owner, owner, name_len(owner));
-	if (len < 1 || name_len(rd) != len) {
-		c->bad_ptr++;
-		return;
-	}
+	if (len < 1 || name_len(rd) != len)
+		return; /* (the transfer checked it is a name) */
 	if (name_equal(rd, w->z->apex)) {
 		c->self++;
 		return;
@@ -98,7 +95,7 @@ static void record(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
 		c->cap = nc;
 	}
 	struct catz_member *m = &c->m[c->n++];
-	m->group[0] = '\0';
+	m->n_groups = 0;
 	memcpy(m->name, rd, len);
 	name_lower(m->name);
 	memcpy(m->unique, owner, 1 + (size_t)owner[0]);
@@ -150,6 +147,11 @@ int catz_read(const struct zone *z, struct catz *c)
 	close_member(&w);
 	if (w.failed) {
 		snprintf(c->err, sizeof(c->err), "out of memory");
+		return -1;
+	}
+	if (w.two_ptrs) {
+		snprintf(c->err, sizeof(c->err), "%u member node%s with more than one PTR (RFC 9432 4.1)", w.two_ptrs,
+			 w.two_ptrs == 1 ? "" : "s");
 		return -1;
 	}
 	if (w.versions != 1 || !w.version_two) {

@@ -1150,6 +1150,10 @@ static void test_zone_keys(void)
 	cfg_free(&c);
 	FAILS("zone:\n name: a.example\n primary: 1.2.3.4\n catalog: consumer\n"
 	      " catalog-member-pattern: nosuch\n", 5, "unknown pattern 'nosuch'");
+	/* A pattern's timer bounds are checked even if no zone includes it:
+	 * members may take it. */
+	FAILS("pattern:\n name: p\n primary: 10.0.0.1\n min-refresh-time: 100000\n", 1,
+	      "pattern 'p' has min-refresh-time 100000 above max-refresh-time 86400");
 	FAILS("pattern:\n name: empty\n max-refresh-time: 60\nzone:\n name: a.example\n primary: 1.2.3.4\n"
 	      " catalog: consumer\n catalog-member-pattern: empty\n", 8,
 	      "pattern 'empty' has no primary to transfer member zones from");

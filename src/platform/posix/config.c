@@ -1091,7 +1091,8 @@ static int key_key(struct parser *p, const char *k, const char *v)
 }
 
 /* The timer bounds of a complete zone. */
-static int check_bounds(struct parser *p, const struct cfg_zone *z)
+/* kind: "zone", or "pattern" for a pattern as members' settings. */
+static int check_bounds(struct parser *p, const struct cfg_zone *z, const char *kind)
 {
 	const struct {
 		const char *what;
@@ -1103,8 +1104,8 @@ static int check_bounds(struct parser *p, const struct cfg_zone *z)
 	};
 	for (size_t i = 0; i < sizeof b / sizeof b[0]; i++)
 		if (b[i].lo > b[i].hi)
-			return fail_at(p, z->line, "zone '%s' has min-%s-time %lu above max-%s-time %lu",
-				       z->text, b[i].what, (unsigned long)b[i].lo, b[i].what,
+			return fail_at(p, z->line, "%s '%s' has min-%s-time %lu above max-%s-time %lu",
+				       kind, z->text, b[i].what, (unsigned long)b[i].lo, b[i].what,
 				       (unsigned long)b[i].hi);
 	return 0;
 }
@@ -1124,7 +1125,7 @@ static int end_section(struct parser *p)
 		if (p->zone.member_pattern >= 0 && !p->zone.catalog)
 			return fail_at(p, p->sec_line, "zone '%s' has catalog-member-pattern but is no catalog (catalog: consumer)",
 				       p->zone.text);
-		if (check_bounds(p, &p->zone) < 0)
+		if (check_bounds(p, &p->zone, "zone") < 0)
 			return -1;
 		if (cfg_add_zone(p->c, &p->zone) < 0)
 			return fail_at(p, p->sec_line, "out of memory");
@@ -1261,7 +1262,7 @@ static int make_templates(struct parser *p)
 		cfg_zone_init(t);
 		snprintf(t->text, sizeof(t->text), "%s", p->pats[i].name);
 		t->line = p->pats[i].line;
-		if (apply_pattern(p, t, &p->pats[i]) < 0)
+		if (apply_pattern(p, t, &p->pats[i]) < 0 || check_bounds(p, t, "pattern") < 0)
 			return -1;
 		c->n_templates++;
 	}

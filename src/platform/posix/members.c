@@ -67,6 +67,22 @@ static char *name_text(const uint8_t *name)
 	return out;
 }
 
+/* Of a member's groups, the one that names a pattern with primaries, when
+ * exactly one does (as NSD chooses); NULL otherwise. */
+static const char *usable_group(const struct cfg *c, const struct catz_member *m)
+{
+	const char *found = NULL;
+	for (unsigned i = 0; i < m->n_groups; i++) {
+		const struct cfg_zone *t = cfg_find_template(c, m->groups[i]);
+		if (t && t->n_primary) {
+			if (found)
+				return NULL;
+			found = m->groups[i];
+		}
+	}
+	return found;
+}
+
 /* The settings of a member of catalog cat: the pattern its group names
  * (as NSD chooses), else the catalog's catalog-member-pattern, else the
  * catalog zone's own. */
@@ -144,24 +160,25 @@ int members_compute(const struct server *s, const struct cfg *c, const struct me
 				configured++;
 				continue;
 			}
-			if (rd.m[k].group[0] && !cfg_find_template(c, rd.m[k].group))
+			const char *g = usable_group(c, &rd.m[k]);
+			if (rd.m[k].n_groups && !g)
 				unknown_group++;
-			if (add(out, &cap, c, cat, rd.m[k].name, rd.m[k].unique, rd.m[k].group) < 0) {
+			if (add(out, &cap, c, cat, rd.m[k].name, rd.m[k].unique, g ? g : "") < 0) {
 				catz_free(&rd);
 				goto oom;
 			}
 		}
 		if (unknown_group)
-			log_msg(LOG_NOTICE_, "catalog %s: serial %lu: %u member%s with a group no pattern is named after: "
-				"the catalog's settings apply", cat->text, (unsigned long)z->serial, unknown_group,
-				unknown_group == 1 ? "" : "s");
-		if (rd.bad_ptr || rd.duplicate || rd.self || configured)
+			log_msg(LOG_NOTICE_, "catalog %s: serial %lu: %u member%s whose groups name no pattern with a primary, "
+				"or more than one: %s settings apply", cat->text, (unsigned long)z->serial, unknown_group,
+				unknown_group == 1 ? "" : "s",
+				cat->member_pattern >= 0 ? "the catalog-member-pattern's" : "the catalog's");
+		if (rd.duplicate || rd.self || configured)
 			log_msg(LOG_NOTICE_,
-				"catalog %s: serial %lu: left out %u member node%s with more than one PTR, %u zone%s listed twice, "
-				"%u naming the catalog itself, %u zone%s configured in the file (its settings apply)",
-				cat->text, (unsigned long)z->serial, rd.bad_ptr, rd.bad_ptr == 1 ? "" : "s",
-				rd.duplicate, rd.duplicate == 1 ? "" : "s", rd.self, configured,
-				configured == 1 ? "" : "s");
+				"catalog %s: serial %lu: left out %u zone%s listed twice, %u naming the catalog itself, "
+				"%u zone%s configured in the file (its settings apply)",
+				cat->text, (unsigned long)z->serial, rd.duplicate, rd.duplicate == 1 ? "" : "s", rd.self,
+				configured, configured == 1 ? "" : "s");
 		catz_free(&rd);
 	}
 	if (!out->n)

@@ -16,7 +16,7 @@ struct member {
 	 * catalog-member-pattern, else the catalog zone's own. */
 	const struct cfg_zone *settings;
 	const char *catalog_text;    /* the catalog zone's name, for the log */
-	char group[64];              /* its group property, "" if none */
+	char group[64];              /* the group that chose its pattern, "" if none */
 	uint8_t name[NAME_MAXLEN];   /* the member zone, lower case */
 	char *text;                  /* its name as text, for the log */
 	uint8_t catalog[NAME_MAXLEN]; /* the catalog zone that lists it */
