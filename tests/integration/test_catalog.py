@@ -5,8 +5,9 @@ Against Knot DNS as the catalog producer (catalog-role: generate): members
 added and removed on the primary come and go on ICBIND after Knot's
 NOTIFY; a member's own changes follow; SIGHUP keeps them; data-dir brings
 them back at a restart while the primary is down, and forgets a removed
-one. Knot answers its catalog zones over TCP only (it refuses UDP), which
-ICBIND's SOA check of a catalog zone uses.
+one. Knot answers its catalog zones over TCP only (it refuses UDP):
+ICBIND's SOA check, refused over UDP, asks again over TCP (the members
+added and removed below come from such checks after Knot's NOTIFY).
 
 A catalog written by hand (served by Knot as an ordinary zone) covers
 what a producer does not make on request: a schema version other than 2
@@ -187,8 +188,9 @@ def test_catalog_written_by_hand():
         # primary that does not answer: never loaded, not the catalog's).
         dead = free_port()
         extra = "zone:\n    name: file.test\n    primary: 127.0.0.1@%d\n" % dead
-        # xfr-drop-old: the catalog's version is freed during each of its
-        # transfers; its members must not go meanwhile.
+        # xfr-drop-old on the catalog: its version is freed at the start
+        # of each of its transfers; the members must stay through the
+        # changes below (checked after the version-3 one).
         icb = Icbind(config=config(knot, extra_zones=extra, catalog_lines="    xfr-drop-old: yes\n"),
                      port=port)
         icb.wait_log("zone m1.test: loaded serial 1", timeout=10)

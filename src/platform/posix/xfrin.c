@@ -603,7 +603,7 @@ static void tick(struct loop *l, struct timer *t)
 		x->srv->xfr_active++;
 		x->primary = x->r.primary;
 		if (refresh_poll(&x->r, now) == RA_QUERY_SOA)
-			start_soa(x, x->catalog); /* a catalog zone: TCP, as its transfers */
+			start_soa(x, 0);
 		else
 			start_transfer(x, 1);
 		return;
@@ -736,8 +736,11 @@ void xfrin_report(const struct xfrin *x, uint64_t now)
 		log_msg(LOG_NOTICE_, "zone %s: not loaded yet (answering SERVFAIL)%s%s", zname(x), doing, next);
 		return;
 	}
-	/* A successful check set expire_at to its time plus EXPIRE. */
-	uint64_t checked = r->expire_at - (uint64_t)r->expire * 1000u;
+	/* A successful check set expire_at to its time plus EXPIRE; a copy
+	 * from data-dir may have been checked before this clock's zero (a
+	 * fresh boot), so the age is now + EXPIRE - expire_at, which cannot
+	 * go below zero. */
+	uint64_t age_ms = now + (uint64_t)r->expire * 1000u - r->expire_at;
 	char when[64];
 	if (atomic_load(&x->cz->expired))
 		snprintf(when, sizeof(when), "expired (answering SERVFAIL)");
@@ -745,5 +748,5 @@ void xfrin_report(const struct xfrin *x, uint64_t now)
 		snprintf(when, sizeof(when), "expires in %llu s", secs_until(now, r->expire_at));
 	log_msg(LOG_NOTICE_, "zone %s: serial %lu, %lu records, %zu bytes%s; last successful check %llu s ago%s%s; %s",
 		zname(x), (unsigned long)z->serial, (unsigned long)z->n_records, z->bytes, zone_patch_note(z),
-		now > checked ? (unsigned long long)((now - checked) / 1000) : 0ull, doing, next, when);
+		(unsigned long long)(age_ms / 1000), doing, next, when);
 }
