@@ -186,22 +186,6 @@ static void deny_type(struct answer *a, const uint8_t *name, unsigned rel, uint3
 
 /* ---- additional data ------------------------------------------------ */
 
-/* The first name in an RDATA (NS, MX, SRV targets), via the type table. */
-static const uint8_t *first_name(const struct rrtype *d, const uint8_t *rd)
-{
-	size_t pos = 0;
-	for (unsigned i = 0; i < sizeof(d->fields); i++) {
-		uint8_t f = d->fields[i];
-		if (f & 0x80)
-			pos += f & 0x7F;
-		else if (f == RD_NAME_C || f == RD_NAME_D || f == RD_NAME_U)
-			return rd + pos;
-		else
-			return NULL;
-	}
-	return NULL;
-}
-
 /* A node of the zone by name, exact match only. */
 static uint32_t lookup(const struct zone *z, const uint8_t *name)
 {
@@ -242,7 +226,7 @@ static void additional(struct answer *a, const struct zone_rrset *rs)
 		return;
 	const uint8_t *rd = zone_rdata(a->z, rs);
 	for (uint16_t i = 0; i < rs->count; i++, rd = rdata_next(rd)) {
-		const uint8_t *t = first_name(d, rd + 2);
+		const uint8_t *t = rrtype_first_name(d, rd + 2);
 		if (t)
 			add_addresses(a, t, 0, 0);
 	}

@@ -216,6 +216,13 @@
 #ifndef ICB_PREFETCH_BATCH
 #define ICB_PREFETCH_BATCH 2
 #endif
+/* ... and each query's lookup is taken a step further (query.h) while
+ * each of the this many queries before it is answered: with the step all
+ * take first, enough for a name that exists, its RRsets and the names
+ * their RDATA holds (seven steps). */
+#ifndef ICB_PREFETCH_AHEAD
+#define ICB_PREFETCH_AHEAD 6
+#endif
 
 /* The zone builder keeps a transfer's records in chunks of 2^ZB_CHUNK_SHIFT
  * octets (zonebuilder.h) and frees each once its records are laid out.

@@ -162,6 +162,18 @@ static void notify(const struct catalog *cat, const uint8_t *qname, uint16_t qty
 	res->rcode = RC_NOERROR;
 }
 
+/* The steps of a hint (query.h), each reading what the one before asked
+ * the CPU to load. */
+enum hint_step {
+	H_SLOT = 1, /* the key's (or an ancestor's) slot: its node next */
+	H_NODE,     /* the node: its key and RRsets next */
+	H_RRSETS,   /* the RRsets: the one the answer reads, its RDATA next */
+	H_RDATA,    /* the RDATA: the slots of the names it holds next */
+	H_TSLOT,    /* their slots: their nodes next */
+	H_TNODE,    /* their nodes: their keys and RRsets next */
+	H_TRRSETS,  /* their RRsets: the RDATA the answer copies next */
+};
+
 void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		      struct query_hint *h)
 {
@@ -169,6 +181,8 @@ void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	h->q = q;
 	h->qlen = qlen;
 	h->qname_end = 0;
+	h->node = ZONE_NONE;
+	h->n_t = 0;
 	struct cursor c;
 	cur_init(&c, q, qlen);
 	cur_skip(&c, 4);
@@ -180,26 +194,116 @@ void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	/* What query_process() does with the question, done here once. */
 	h->cz = catalog_find(cat, h->qname, h->key, &h->klen);
 	h->qname_end = c.pos;
+	h->qtype = cur_u16(&c);
+	if (c.err)
+		return; /* no type: answered FORMERR, nothing to look up */
 	const struct zone *z = h->cz ? cat_zone_serving(h->cz) : NULL;
 	if (z && zone_hint_slot(z, h->key, h->klen, &h->slot, &h->tag)) {
 		h->z = z;
-		h->step = 1;
+		h->step = H_SLOT;
+		h->plen = h->klen;
 	}
 }
 
-void query_hint_next(struct query_hint *h)
+/* The RRset the answer reads at the node the lookup came to: NS at a
+ * zone cut above or at the name (a referral, RFC 1034 4.3.2 3b; DS at the
+ * cut is the parent's), else at the name the type asked for or a CNAME.
+ * A guess, for prefetching only: the answer decides for itself. */
+static const struct zone_rrset *hint_rrset(const struct query_hint *h)
 {
-	if (!h->z)
-		return;
-	if (h->step == 1) {
-		h->node = zone_hint_node(h->z, h->slot, h->tag);
-		h->step = 2;
-		if (h->node == ZONE_NONE)
-			h->z = NULL;
-	} else {
-		zone_hint_data(h->z, h->node);
-		h->z = NULL;
+	const struct zone *z = h->z;
+	int exact = h->plen == h->klen;
+	if ((z->nodes[h->node].flags & NODE_DELEG) && !(exact && h->qtype == T_DS))
+		return zone_hint_rrset(z, h->node, T_NS);
+	if (!exact || h->qtype == T_ANY)
+		return NULL;
+	const struct zone_rrset *rs = zone_hint_rrset(z, h->node, h->qtype);
+	return rs ? rs : zone_hint_rrset(z, h->node, T_CNAME);
+}
+
+static int hint_targets(struct query_hint *h)
+{
+	const struct zone *z = h->z;
+	const struct rrtype *d = rrtype_get(h->rs->type);
+	const uint8_t *rd = zone_rdata(z, h->rs);
+	h->n_t = 0;
+	for (uint16_t i = 0; i < h->rs->count && h->n_t < QUERY_HINT_TARGETS; i++, rd = rdata_next(rd)) {
+		const uint8_t *t = rrtype_first_name(d, rd + 2);
+		if (t && zone_hint_name(z, t, &h->t_slot[h->n_t], &h->t_tag[h->n_t]))
+			h->n_t++;
 	}
+	return h->n_t > 0;
+}
+
+int query_hint_step(struct query_hint *h)
+{
+	const struct zone *z = h->z;
+	unsigned k = 0;
+	switch (h->step) {
+	case H_SLOT:
+		h->node = zone_hint_node(z, &h->slot, h->tag);
+		if (h->node != ZONE_NONE) {
+			h->step = H_NODE;
+			return 1;
+		}
+		/* Absent: the answer climbs to the closest encloser
+		 * (zone_find_encloser), so the parent's slot is next.  The
+		 * apex (key length 0) is read by every answer: no need. */
+		size_t l = h->plen ? h->plen - 1 : 0;
+		while (l > 0 && h->key[l - 1] != 0)
+			l--;
+		if (l == 0 || !zone_hint_slot(z, h->key, l, &h->slot, &h->tag))
+			break;
+		h->plen = l;
+		return 1;
+	case H_NODE:
+		zone_hint_data(z, h->node);
+		h->step = H_RRSETS;
+		return 1;
+	case H_RRSETS:
+		h->rs = hint_rrset(h);
+		if (!h->rs || !((h->rs->type == T_CNAME && h->qtype != T_CNAME) ||
+				(rrtype_get(h->rs->type)->flags & RRT_ADDITIONAL)))
+			break;
+		h->step = H_RDATA;
+		return 1;
+	case H_RDATA:
+		if (!hint_targets(h))
+			break;
+		h->step = H_TSLOT;
+		return 1;
+	case H_TSLOT:
+		for (unsigned i = 0; i < h->n_t; i++) {
+			uint32_t n = zone_hint_node(z, &h->t_slot[i], h->t_tag[i]);
+			if (n != ZONE_NONE)
+				h->t_node[k++] = n;
+		}
+		if (!(h->n_t = k))
+			break;
+		h->step = H_TNODE;
+		return 1;
+	case H_TNODE:
+		for (unsigned i = 0; i < h->n_t; i++)
+			zone_hint_data(z, h->t_node[i]);
+		h->step = H_TRRSETS;
+		return 1;
+	case H_TRRSETS:
+		/* A CNAME's target answers the type asked for; other
+		 * targets give their addresses (RFC 1034 3.6.2). */
+		for (unsigned i = 0; i < h->n_t; i++) {
+			if (h->rs->type == T_CNAME) {
+				zone_hint_rrset(z, h->t_node[i], h->qtype);
+			} else {
+				zone_hint_rrset(z, h->t_node[i], T_A);
+				zone_hint_rrset(z, h->t_node[i], T_AAAA);
+			}
+		}
+		break;
+	default:
+		break;
+	}
+	h->z = NULL;
+	return 0;
 }
 
 size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,

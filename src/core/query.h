@@ -45,19 +45,34 @@ struct query_result {
 };
 
 /* A batch of queries looked up a step at a time before they are answered,
- * so that the cache misses of a big zone (the hash slot, the node, its key
- * and RRsets: each read needs the one before) overlap across the batch
- * instead of following one another: query_hint_start() for every query,
- * then query_hint_next() twice for every one, then query_process_hinted()
- * for each with its hint.  The hint also keeps the question as it was
- * read (its name, zone and key), which query_process_hinted() then takes
- * instead of reading it again; the answer is the same, byte for byte.  A
- * query that is not a plain question to a zone with a hash index has
- * nothing to fetch. */
+ * so that the cache misses of a big zone (each read needs the one before:
+ * the hash slot, the node, its RRsets, their RDATA, then the slot, node
+ * and RRsets of a name the RDATA names) overlap across the batch instead
+ * of following one another: query_hint_start() for every query, then
+ * query_hint_next() for each, a step each call, while it returns 1 and
+ * as long as there is time before the query is answered (every step is a
+ * prefetch: none is needed), then query_process_hinted() for each with
+ * its hint.  The steps follow what the answer will read: for a name that
+ * is absent its ancestors' slots in turn (the climb to the closest
+ * encloser); at a zone cut the NS RRset and its targets' glue (a
+ * referral); at the name, the RRset of the type asked for and the A and
+ * AAAA of the names its RDATA holds (additional section processing), or
+ * a CNAME's target and the type asked for there.  The hint also keeps the
+ * question as it was read (its name, zone and key), which
+ * query_process_hinted() then takes instead of reading it again; the
+ * answer is the same, byte for byte.  A query that is not a plain
+ * question to a zone with a hash index has nothing to fetch. */
+#define QUERY_HINT_TARGETS 2
 struct query_hint {
 	const struct zone *z; /* NULL: nothing (more) to fetch */
 	uint32_t slot, tag, node;
 	int step;
+	size_t plen; /* the length of the key (or ancestor's) being fetched */
+	uint16_t qtype;
+	const struct zone_rrset *rs; /* the RRset whose RDATA names are followed */
+	unsigned n_t;                /* ... the first few of them in the zone */
+	uint32_t t_slot[QUERY_HINT_TARGETS], t_tag[QUERY_HINT_TARGETS];
+	uint32_t t_node[QUERY_HINT_TARGETS];
 	/* The question: the message it is from, where its name ends in it
 	 * (0: not read), the zone served it is in (NULL: none) and its key
 	 * below that apex. */
@@ -71,7 +86,11 @@ struct query_hint {
 };
 void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 		      struct query_hint *h);
-void query_hint_next(struct query_hint *h);
+int query_hint_step(struct query_hint *h);
+static inline int query_hint_next(struct query_hint *h)
+{
+	return h->z ? query_hint_step(h) : 0; /* most calls: nothing more */
+}
 
 /* Process the message q; write the response into out (cap octets, at least
  * 512) and return its length, or 0 to send nothing. */

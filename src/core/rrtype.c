@@ -172,3 +172,18 @@ const char *rrtype_name(uint16_t type, char *buf, size_t len)
 	snprintf(buf, len, "TYPE%u", (unsigned)type);
 	return buf;
 }
+
+const uint8_t *rrtype_first_name(const struct rrtype *d, const uint8_t *rdata)
+{
+	size_t pos = 0;
+	for (unsigned i = 0; i < sizeof(d->fields); i++) {
+		uint8_t f = d->fields[i];
+		if (f & 0x80)
+			pos += f & 0x7F;
+		else if (f == RD_NAME_C || f == RD_NAME_D || f == RD_NAME_U)
+			return rdata + pos;
+		else
+			return NULL;
+	}
+	return NULL;
+}

@@ -56,6 +56,10 @@ const struct rrtype *rrtype_get(uint16_t type);
 /* Check that rdata (uncompressed, as stored) has the type's structure. */
 int rrtype_check(const struct rrtype *d, const uint8_t *rdata, size_t len);
 
+/* The first name in rdata (NS, MX, SRV, SVCB targets) as the type's
+ * fields place it, or NULL when a field of varying length comes first. */
+const uint8_t *rrtype_first_name(const struct rrtype *d, const uint8_t *rdata);
+
 /* "A", "TYPE65534". */
 const char *rrtype_name(uint16_t type, char *buf, size_t len);
 

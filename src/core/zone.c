@@ -273,16 +273,46 @@ int zone_hint_slot(const struct zone *z, const uint8_t *key, size_t klen, uint32
 	return 1;
 }
 
-uint32_t zone_hint_node(const struct zone *z, uint32_t slot, uint32_t tag)
+uint32_t zone_hint_node(const struct zone *z, uint32_t *slot, uint32_t tag)
 {
 	const uint32_t *index = ICB_ZONE_HASH ? z->hash : NULL;
-	if (!index || slot >= z->hash_size)
+	if (!index || *slot >= z->hash_size)
 		return ZONE_NONE;
-	uint32_t v = index[slot];
-	if (v == ZONE_NONE || ZONE_HASH_TAG(v) != tag)
-		return ZONE_NONE;
-	ZONE_PREFETCH(&z->nodes[v & ZONE_HASH_NODE]);
-	return v & ZONE_HASH_NODE;
+	/* Other names' slots come first as often as not (linear probing,
+	 * up to two thirds full); they share the slot's cache line or the
+	 * next, so a few are passed here as hash_find() will pass them. */
+	uint32_t mask = z->hash_size - 1;
+	for (unsigned tries = 0; tries < 8; tries++, *slot = (*slot + 1) & mask) {
+		uint32_t v = index[*slot];
+		if (v == ZONE_NONE)
+			return ZONE_NONE;
+		if (ZONE_HASH_TAG(v) == tag) {
+			ZONE_PREFETCH(&z->nodes[v & ZONE_HASH_NODE]);
+			return v & ZONE_HASH_NODE;
+		}
+	}
+	return ZONE_NONE;
+}
+
+int zone_hint_name(const struct zone *z, const uint8_t *name, uint32_t *slot, uint32_t *tag)
+{
+	unsigned nl = name_labels(name);
+	if (!(ICB_ZONE_HASH && z->hash) || nl < z->apex_labels)
+		return 0;
+	unsigned rel = nl - z->apex_labels;
+	if (!name_equal(name_skip(name, rel), z->apex))
+		return 0;
+	uint8_t key[NAME_KEY_MAX];
+	size_t klen = name_key(name, rel, key);
+	return zone_hint_slot(z, key, klen, slot, tag);
+}
+
+const struct zone_rrset *zone_hint_rrset(const struct zone *z, uint32_t node, uint16_t type)
+{
+	const struct zone_rrset *rs = zone_rrset(z, node, type);
+	if (rs)
+		ZONE_PREFETCH(zone_rdata(z, rs));
+	return rs;
 }
 
 void zone_hint_data(const struct zone *z, uint32_t node)

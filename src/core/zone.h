@@ -211,12 +211,18 @@ int zone_find(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *i
 /* A lookup of key by the hash index a step at a time, each step starting
  * the load the next one reads (query.h query_hint_start): the slot, the
  * node, then its key and RRsets.  zone_hint_slot() is 0 when the version
- * has no index (nothing to fetch); zone_hint_node() gives ZONE_NONE when
- * the slot does not hold the name (absent, or further on). */
+ * has no index (nothing to fetch); zone_hint_node() reads from *slot on,
+ * past other names' slots (*slot moves), and gives the node whose tag
+ * matches, or ZONE_NONE when the name is absent (or further on). */
 int zone_hint_slot(const struct zone *z, const uint8_t *key, size_t klen, uint32_t *slot,
 		   uint32_t *tag);
-uint32_t zone_hint_node(const struct zone *z, uint32_t slot, uint32_t tag);
+uint32_t zone_hint_node(const struct zone *z, uint32_t *slot, uint32_t tag);
 void zone_hint_data(const struct zone *z, uint32_t node);
+/* zone_hint_slot() for an owner name (uncompressed wire form): 0 as well
+ * when the name is not at or below z's apex. */
+int zone_hint_name(const struct zone *z, const uint8_t *name, uint32_t *slot, uint32_t *tag);
+/* zone_rrset(), with the RDATA of the RRset found asked for. */
+const struct zone_rrset *zone_hint_rrset(const struct zone *z, uint32_t node, uint16_t type);
 
 /* Exact match only: 1 and *idx = the node, or 0.  With the hash index a
  * name that is not there costs no binary search. */

@@ -104,6 +104,8 @@ static void ask(struct reply *r, const uint8_t *q, size_t qlen, int tcp)
 	static uint8_t again[65536];
 	struct query_result res;
 	query_hint_start(&cat, q, qlen, &h);
+	for (int step = 0; step < 2 * NAME_MAXLEN && query_hint_next(&h); step++)
+		;
 	size_t n = query_process_hinted(&cat, &h, q, qlen, &env, again, sizeof(again), &res);
 	CHECK(n == r->len && memcmp(again, resp, n) == 0);
 	CHECK(res.rcode == r->res.rcode && res.action == r->res.action);
@@ -147,6 +149,73 @@ static void rrl_name_is(const char *qname, uint16_t type, int kind, const char *
 	env.rrl = 0; /* not limited: not made */
 	CHECK(query_process(&cat, b, l, &env, resp, sizeof(resp), &res) > 0);
 	CHECK(res.rrl_name == NULL);
+}
+
+/* The node of a name in z (its text below example.com), or ZONE_NONE. */
+static uint32_t node_of(const struct zone *z, const char *text)
+{
+	uint8_t n[NAME_MAXLEN], key[NAME_KEY_MAX];
+	if (name_from_text(text, n) < 0)
+		return ZONE_NONE;
+	size_t klen = name_key(n, name_labels(n) - z->apex_labels, key);
+	uint32_t idx;
+	return zone_find_exact(z, key, klen, &idx) ? idx : ZONE_NONE;
+}
+
+/* The lookup hints (query.h) walk to what the answer will read: the
+ * closest encloser of an absent name, the names an RDATA holds (NS glue,
+ * MX, SRV and SVCB targets, a CNAME's target).  Prefetches leave no trace
+ * in the answer, so the walk is checked where it ends. */
+static void hint_walks(const struct zone *z)
+{
+	static const struct {
+		const char *name;
+		uint16_t type;
+		const char *node;    /* where the lookup ends */
+		int exact;           /* ... at the name itself */
+		const char *target;  /* the first name followed from its RDATA */
+		unsigned n_t;
+	} cases[] = {
+		{ "host.example.com", T_A, "host.example.com", 1, NULL, 0 },
+		{ "example.com", T_MX, "example.com", 1, "mail.example.com", 1 },
+		{ "example.com", T_NS, "example.com", 1, "ns1.example.com", 1 },
+		{ "srv.example.com", T_SRV, "srv.example.com", 1, "host.example.com", 1 },
+		{ "svc.example.com", 64 + 1, "svc.example.com", 1, "host.example.com", 1 },
+		{ "WWW.example.com", T_A, "www.example.com", 1, "web.example.com", 1 },
+		{ "www.example.com", T_CNAME, "www.example.com", 1, NULL, 0 },
+		{ "mail.example.com", T_TXT, "mail.example.com", 1, NULL, 0 },
+		/* Below a cut: the climb ends at it, then its NS and the glue
+		 * of the one target in the zone. */
+		{ "a.b.sub.example.com", T_A, "sub.example.com", 0, "ns.sub.example.com", 1 },
+		{ "sub.example.com", T_A, "sub.example.com", 1, "ns.sub.example.com", 1 },
+		/* Absent, under an empty non-terminal and beside names. */
+		{ "x.y.c.ent.example.com", T_A, "c.ent.example.com", 0, NULL, 0 },
+		{ "nope.host.example.com", T_MX, "host.example.com", 0, NULL, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint8_t b[512];
+		size_t l = make_query(b, cases[i].name, cases[i].type, 0);
+		static struct query_hint h;
+		query_hint_start(&cat, b, l, &h);
+		CHECK(h.z == z);
+		unsigned steps = 0;
+		while (query_hint_next(&h) && steps < 64)
+			steps++;
+		CHECK(steps < 12);
+		CHECK_EQ(h.node, node_of(z, cases[i].node));
+		CHECK_EQ(h.plen == h.klen, cases[i].exact);
+		CHECK_EQ(h.n_t, cases[i].n_t);
+		if (cases[i].target)
+			CHECK_EQ(h.t_node[0], node_of(z, cases[i].target));
+		if (h.node != node_of(z, cases[i].node) || h.n_t != cases[i].n_t)
+			fprintf(stderr, "  hint for %s: node %u, %u targets\n", cases[i].name, h.node, h.n_t);
+	}
+	/* Not a question to a zone served: nothing to fetch. */
+	uint8_t b[512];
+	size_t l = make_query(b, "www.example.net", T_A, 0);
+	static struct query_hint h;
+	query_hint_start(&cat, b, l, &h);
+	CHECK(h.z == NULL && !query_hint_next(&h));
 }
 
 void test_answer(void);
@@ -200,6 +269,7 @@ void test_answer(void)
 	cat.zones = cz;
 	cat.n = 2;
 	CHECK_EQ(catalog_prepare(&cat), 0);
+	hint_walks(z);
 
 	struct reply r;
 	uint8_t b[1024];

@@ -150,12 +150,15 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 		 * step's cache misses overlapping (query.h). */
 		for (int i = 0; i < n; i++)
 			query_hint_start(cat, b->q[i], b->in[i].msg_len, &b->hint[i]);
-		for (int step = 0; step < 2; step++)
-			for (int i = 0; i < n; i++)
-				query_hint_next(&b->hint[i]);
+		for (int i = 0; i < n; i++)
+			query_hint_next(&b->hint[i]);
 	}
 	int out = 0;
 	for (int i = 0; i < n; i++) {
+		/* The next few queries' lookups go a step further while this
+		 * one is answered: a step's load has an answer's time to come. */
+		for (int j = i; hinted && j < n && j < i + ICB_PREFETCH_AHEAD; j++)
+			query_hint_next(&b->hint[j]);
 		struct msghdr *mh = &b->in[i].msg_hdr;
 		size_t qlen = b->in[i].msg_len;
 		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now, s->rrl != NULL };
