@@ -591,6 +591,30 @@ def test_tcp_pipelined(icb):
         assert [rd.to_text() for rd in r.msg.answer[0]] == [want], r
 
 
+def test_tcp_pipelined_answers_sent_together(icb):
+    """Queries that arrive together are answered in order and sent in one
+    write, with no wait for the client's acknowledgement: the first read
+    of the client gets all the answers (one answer per write, held back
+    by Nagle's algorithm behind the first, fails this)."""
+    names = ["www.example.com.", "ns1.example.com.", "mail.example.com.",
+             "nope.example.com.", "txt.example.com."] * 6
+    data = b"".join(frame(query(n, 1, qid=0x2000 + i)) for i, n in enumerate(names))
+    s = _connect(icb.port)
+    try:
+        s.sendall(data)
+        ready, _, _ = select.select([s], [], [], 5.0)
+        assert ready, "no answer within 5 s"
+        first = s.recv(1 << 20)
+        ids = []
+        while len(first) >= 2 and len(first) >= 2 + struct.unpack("!H", first[:2])[0]:
+            ln = struct.unpack("!H", first[:2])[0]
+            ids.append(Reply(first[2:2 + ln]).id)
+            first = first[2 + ln:]
+    finally:
+        s.close()
+    assert ids == [0x2000 + i for i in range(len(names))], "first read held %d answers" % len(ids)
+
+
 def test_tcp_many_idle_connections(icb):
     """300 idle connections (tcp-clients 50): UDP keeps being answered, at
     most 50 stay open, and TCP works again once they are gone."""

@@ -316,6 +316,65 @@ static int tcp_queue(struct tcp_conn *c, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* Answers the complete messages read so far, in order, until the output
+ * holds TCP_OUT_BUDGET octets; keeps a partial message.  1: messages
+ * remain (the budget was reached), 0: all answered, -1: close (a zero
+ * length, which cannot hold a header: nothing sensible follows on this
+ * stream, or no memory). */
+#define TCP_OUT_BUDGET 65536
+static int tcp_answer(struct server *s, struct tcp_conn *c)
+{
+	size_t off = 0;
+	int more = 0;
+	while (c->in_len - off >= 2) {
+		size_t mlen = (size_t)((c->in[off] << 8) | c->in[off + 1]);
+		if (mlen == 0)
+			return -1;
+		if (c->in_len - off < 2 + mlen)
+			break;
+		if (c->out_len >= TCP_OUT_BUDGET) {
+			more = 1;
+			break;
+		}
+		const uint8_t *q = c->in + off + 2;
+		struct query_env env = { TRANSPORT_TCP, (uint16_t)s->cfg->udp_max_payload, { 0 },
+					 (uint64_t)time(NULL), 0 };
+		sockaddr_to_netaddr((struct sockaddr *)&c->peer, &env.client);
+		struct query_result res;
+		size_t rlen = query_process(&s->cat, q, mlen, &env, s->buf, 65535, &res);
+		stats_add(&s->tcp_stats, ST_TCP, 1);
+		if (rlen)
+			stats_response(&s->tcp_stats, res.rcode, (s->buf[2] & 0x02) != 0);
+		else
+			stats_add(&s->tcp_stats, ST_DROPPED, 1);
+		if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
+			struct notify_event ev;
+			notify_event_make(&ev, &res, (struct sockaddr *)&c->peer, sizeof(c->peer), q, mlen);
+			notify_handle(s, &ev);
+		}
+		if (rlen && tcp_queue(c, s->buf, rlen) < 0)
+			return -1;
+		off += 2 + mlen;
+	}
+	if (off) {
+		memmove(c->in, c->in + off, c->in_len - off);
+		c->in_len -= off;
+	}
+	/* Room for the rest of a message begun (its length read), and
+	 * for a few small ones besides. */
+	size_t want = c->in_len >= 2 ? 2 + (size_t)((c->in[0] << 8) | c->in[1]) : 0;
+	if (want < 4096)
+		want = 4096;
+	if (want > c->in_cap) {
+		uint8_t *n = realloc(c->in, want);
+		if (!n)
+			return -1;
+		c->in = n;
+		c->in_cap = want;
+	}
+	return more;
+}
+
 static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
 {
 	struct tcp_conn *c = io->arg;
@@ -325,80 +384,38 @@ static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
 		tcp_close(l, c);
 		return;
 	}
-	if ((events & EPOLLOUT) && c->out_len) {
-		if (tcp_flush(c) < 0) {
+	/* Pipelined queries (RFC 7766 6.2.1.1): what has arrived is read in
+	 * one go, answered in order and sent in one write; no more is read
+	 * while output is pending (a client that does not read its answers
+	 * is not given more).  A bounded number of reads per wake-up, so
+	 * that one busy client does not starve the rest. */
+	for (int reads = 0;;) {
+		if (c->out_len && tcp_flush(c) < 0) {
 			tcp_close(l, c);
 			return;
 		}
-	}
-	if (c->out_len) { /* still sending: read no more until drained */
-		loop_mod(l, io, EPOLLOUT);
-		return;
-	}
-	if (events & EPOLLIN) {
-		for (;;) {
-			/* Room for the length, then for the whole message. */
-			size_t want = c->in_len < 2 ? 2 : 2 + (size_t)((c->in[0] << 8) | c->in[1]);
-			if (want > c->in_cap) {
-				uint8_t *n = realloc(c->in, want);
-				if (!n) {
-					tcp_close(l, c);
-					return;
-				}
-				c->in = n;
-				c->in_cap = want;
-			}
-			if (c->in_len < want) {
-				ssize_t n = read(io->fd, c->in + c->in_len, want - c->in_len);
-				if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-					tcp_close(l, c);
-					return;
-				}
-				if (n < 0)
-					break;
-				c->in_len += (size_t)n;
-				timer_set(l, &c->idle, l->now + s->cfg->tcp_idle_timeout * 1000u);
-				continue;
-			}
-			if (want == 2) {
-				/* A zero length cannot hold a header: nothing
-				 * sensible follows on this stream. */
-				tcp_close(l, c);
-				return;
-			}
-			struct query_env env = { TRANSPORT_TCP, (uint16_t)s->cfg->udp_max_payload, { 0 },
-						 (uint64_t)time(NULL), 0 };
-			sockaddr_to_netaddr((struct sockaddr *)&c->peer, &env.client);
-			struct query_result res;
-			size_t rlen = query_process(&s->cat, c->in + 2, want - 2, &env, s->buf,
-						    65535, &res);
-			stats_add(&s->tcp_stats, ST_TCP, 1);
-			if (rlen)
-				stats_response(&s->tcp_stats, res.rcode, (s->buf[2] & 0x02) != 0);
-			else
-				stats_add(&s->tcp_stats, ST_DROPPED, 1);
-			if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
-				struct notify_event ev;
-				notify_event_make(&ev, &res, (struct sockaddr *)&c->peer, sizeof(c->peer),
-						  c->in + 2, want - 2);
-				notify_handle(s, &ev);
-			}
-			c->in_len = 0;
-			if (rlen && tcp_queue(c, s->buf, rlen) < 0) {
-				tcp_close(l, c);
-				return;
-			}
-			/* Pipelined queries (RFC 7766 6.2.1.1): answer what
-			 * has arrived; stop reading while output is pending. */
-			if (c->out_len && (tcp_flush(c) < 0)) {
-				tcp_close(l, c);
-				return;
-			}
-			if (c->out_len) {
-				loop_mod(l, io, EPOLLOUT);
-				return;
-			}
+		if (c->out_len) {
+			loop_mod(l, io, EPOLLOUT);
+			return;
 		}
+		int more = tcp_answer(s, c);
+		if (more < 0) {
+			tcp_close(l, c);
+			return;
+		}
+		if (more || c->out_len)
+			continue; /* send, then answer the rest */
+		if (reads++ == 4)
+			break;
+		ssize_t n = read(io->fd, c->in + c->in_len, c->in_cap - c->in_len);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+			tcp_close(l, c);
+			return;
+		}
+		if (n < 0)
+			break;
+		c->in_len += (size_t)n;
+		timer_set(l, &c->idle, l->now + s->cfg->tcp_idle_timeout * 1000u);
 	}
 	loop_mod(l, io, EPOLLIN);
 }
@@ -429,6 +446,10 @@ static void tcp_accept(struct loop *l, struct io *io, uint32_t events)
 			close(fd);
 			continue;
 		}
+		/* Answers go out in one write per read (tcp_ready): Nagle's
+		 * wait for an acknowledgement would only delay them. */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->srv = s;
 		c->peer = peer;
 		c->io.fd = fd;
