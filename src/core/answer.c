@@ -189,17 +189,10 @@ static void deny_type(struct answer *a, const uint8_t *name, unsigned rel, uint3
 /* A node of the zone by name, exact match only. */
 static uint32_t lookup(const struct zone *z, const uint8_t *name)
 {
-	/* name_in_zone() with the apex's labels known. */
-	unsigned nl = name_labels(name);
-	if (nl < z->apex_labels)
-		return NO_NODE;
-	unsigned rel = nl - z->apex_labels;
-	if (!name_equal(name_skip(name, rel), z->apex))
-		return NO_NODE;
 	uint8_t key[NAME_KEY_MAX];
-	size_t klen = name_key(name, rel, key);
+	int klen = zone_name_key(z, name, key);
 	uint32_t idx;
-	return zone_find_exact(z, key, klen, &idx) ? idx : NO_NODE;
+	return klen >= 0 && zone_find_exact(z, key, (size_t)klen, &idx) ? idx : NO_NODE;
 }
 
 /* A and AAAA of a target name (RFC 1034 3.6.2 additional processing). */

@@ -294,17 +294,23 @@ uint32_t zone_hint_node(const struct zone *z, uint32_t *slot, uint32_t tag)
 	return ZONE_NONE;
 }
 
-int zone_hint_name(const struct zone *z, const uint8_t *name, uint32_t *slot, uint32_t *tag)
+int zone_name_key(const struct zone *z, const uint8_t *name, uint8_t *key)
 {
+	/* name_in_zone() with the apex's labels known. */
 	unsigned nl = name_labels(name);
-	if (!(ICB_ZONE_HASH && z->hash) || nl < z->apex_labels)
-		return 0;
+	if (nl < z->apex_labels)
+		return -1;
 	unsigned rel = nl - z->apex_labels;
 	if (!name_equal(name_skip(name, rel), z->apex))
-		return 0;
+		return -1;
+	return (int)name_key(name, rel, key);
+}
+
+int zone_hint_name(const struct zone *z, const uint8_t *name, uint32_t *slot, uint32_t *tag)
+{
 	uint8_t key[NAME_KEY_MAX];
-	size_t klen = name_key(name, rel, key);
-	return zone_hint_slot(z, key, klen, slot, tag);
+	int klen = ICB_ZONE_HASH && z->hash ? zone_name_key(z, name, key) : -1;
+	return klen >= 0 && zone_hint_slot(z, key, (size_t)klen, slot, tag);
 }
 
 const struct zone_rrset *zone_hint_rrset(const struct zone *z, uint32_t node, uint16_t type)

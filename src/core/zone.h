@@ -218,6 +218,10 @@ int zone_hint_slot(const struct zone *z, const uint8_t *key, size_t klen, uint32
 		   uint32_t *tag);
 uint32_t zone_hint_node(const struct zone *z, uint32_t *slot, uint32_t tag);
 void zone_hint_data(const struct zone *z, uint32_t node);
+/* The lookup key of name (uncompressed wire form) below z's apex into key
+ * (NAME_KEY_MAX octets): its length, or -1 when the name is not at or
+ * below the apex. */
+int zone_name_key(const struct zone *z, const uint8_t *name, uint8_t *key);
 /* zone_hint_slot() for an owner name (uncompressed wire form): 0 as well
  * when the name is not at or below z's apex. */
 int zone_hint_name(const struct zone *z, const uint8_t *name, uint32_t *slot, uint32_t *tag);
