@@ -6,10 +6,12 @@
 unsigned test_passed, test_failed;
 
 void test_config(void);
+void test_loop(void);
 
 int main(void)
 {
 	test_config();
+	test_loop();
 	printf("posix: %u passed, %u failed\n", test_passed, test_failed);
 	return test_failed ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -23,6 +24,7 @@ int loop_init(struct loop *l)
 {
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	l->heap = NULL;
+	l->n_polled = 0;
 	l->n_timers = l->cap_timers = 0;
 	l->now = loop_clock();
 	return l->epfd < 0 ? -1 : 0;
@@ -50,7 +52,20 @@ int loop_mod(struct loop *l, struct io *io, uint32_t events)
 
 void loop_del(struct loop *l, struct io *io)
 {
+	for (unsigned i = 0; i < l->n_polled; i++)
+		if (l->polled[i] == io) {
+			l->polled[i] = l->polled[--l->n_polled];
+			return;
+		}
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+}
+
+int loop_add_polled(struct loop *l, struct io *io)
+{
+	if (l->n_polled == LOOP_POLLED)
+		return loop_add(l, io, EPOLLIN);
+	l->polled[l->n_polled++] = io;
+	return 0;
 }
 
 /* ---- timers: a binary min-heap ------------------------------------- */
@@ -147,7 +162,43 @@ int loop_run(struct loop *l, volatile sig_atomic_t *stop)
 			uint64_t d = l->heap[0]->when - l->now;
 			wait = d > 60000 ? 60000 : (int)d;
 		}
-		int n = epoll_wait(l->epfd, evs, 64, wait);
+		int n;
+		if (l->n_polled) {
+			/* An epoll entry stays on its socket's wait queue, so
+			 * each datagram that comes in, and each one sent once
+			 * the kernel frees it (sock_wfree(): room to write),
+			 * calls back into epoll under its locks.  poll() is on
+			 * the queue only while it sleeps.  Measured on a UDP
+			 * server at full load: about 3% less system time per
+			 * query, and the client, which pays for the receive
+			 * side, sends about 4% more.  The epoll descriptor is
+			 * one of the polled, for everything else. */
+			struct pollfd pf[LOOP_POLLED + 1];
+			unsigned np = l->n_polled;
+			struct io *ios[LOOP_POLLED];
+			pf[0].fd = l->epfd;
+			pf[0].events = POLLIN;
+			for (unsigned i = 0; i < np; i++) {
+				ios[i] = l->polled[i];
+				pf[i + 1].fd = ios[i]->fd;
+				pf[i + 1].events = POLLIN;
+			}
+			n = poll(pf, np + 1, wait);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			l->now = loop_clock();
+			for (unsigned i = 0; i < np; i++)
+				if (pf[i + 1].revents)
+					ios[i]->fn(l, ios[i], EPOLLIN);
+			if (!(pf[0].revents & POLLIN))
+				continue;
+			n = epoll_wait(l->epfd, evs, 64, 0);
+		} else {
+			n = epoll_wait(l->epfd, evs, 64, wait);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

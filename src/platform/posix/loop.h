@@ -26,8 +26,13 @@ struct timer {
 	size_t slot;     /* position in the heap, or (size_t)-1 */
 };
 
+/* Descriptors waited for with poll() rather than epoll (loop_add_polled()). */
+#define LOOP_POLLED 16
+
 struct loop {
 	int epfd;
+	struct io *polled[LOOP_POLLED];
+	unsigned n_polled;
 	struct timer **heap;
 	size_t n_timers, cap_timers;
 	uint64_t now;
@@ -43,6 +48,12 @@ uint64_t loop_clock(void);
 int loop_add(struct loop *l, struct io *io, uint32_t events);
 int loop_mod(struct loop *l, struct io *io, uint32_t events);
 void loop_del(struct loop *l, struct io *io);
+
+/* Readable io waited for by poll() with the epoll descriptor, for the
+ * busiest sockets: epoll keeps its entry on a socket's wait queue, and
+ * every datagram received or sent then pays a wake-up call through it
+ * (loop.c).  Removed by loop_del(). */
+int loop_add_polled(struct loop *l, struct io *io);
 
 void timer_init(struct timer *t, timer_fn fn, void *arg);
 int timer_set(struct loop *l, struct timer *t, uint64_t when);

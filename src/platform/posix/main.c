@@ -450,7 +450,7 @@ int main(int argc, char **argv)
 	stats_init(&s->tcp_stats);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns */
+	sa.sa_handler = on_signal; /* no SA_RESTART: the loop's wait returns */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -235,7 +235,7 @@ static void udp_ready(struct loop *l, struct io *io, uint32_t events)
 	/* A bounded number of batches per wake-up, so TCP and timers are not
 	 * starved.  Under load more queries have come while a batch was
 	 * answered: reading again until the socket is empty saves a return
-	 * to epoll_wait() per batch (measured: about 4% less system time per
+	 * to the wait for events per batch (measured: about 4% less system time per
 	 * query at full load). */
 	for (int round = 0; round < 4; round++)
 		if (udp_serve(s, io->fd, s->udp, &s->cat, 1) == 0)
@@ -579,7 +579,7 @@ static int open_one(struct server *s, const struct cfg_addr *a, int tcp)
 	ls->io.fd = fd;
 	ls->io.fn = tcp ? tcp_accept : udp_ready;
 	ls->io.arg = ls;
-	if (loop_add(&s->loop, &ls->io, EPOLLIN) < 0) {
+	if ((tcp ? loop_add(&s->loop, &ls->io, EPOLLIN) : loop_add_polled(&s->loop, &ls->io)) < 0) {
 		close(fd);
 		return -1;
 	}

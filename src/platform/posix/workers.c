@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -22,7 +23,6 @@ struct worker {
 	struct server *s;
 	pthread_t thread;
 	int started;
-	int epfd;
 	int fds[2 * CFG_MAX_LISTEN];
 	unsigned n_fds;
 	struct udp_batch *b;
@@ -33,17 +33,23 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *s = w->s;
-	struct epoll_event evs[16];
+	/* poll(), not epoll: see loop_add_polled(). */
+	struct pollfd pf[2 * CFG_MAX_LISTEN];
+	for (unsigned k = 0; k < w->n_fds; k++) {
+		pf[k].fd = w->fds[k];
+		pf[k].events = POLLIN;
+	}
 	while (!atomic_load(&s->workers_stop)) {
 		atomic_store(&w->seen, OFFLINE);
 		/* A bounded sleep, so a stop request is seen. */
-		int n = epoll_wait(w->epfd, evs, 16, 200);
+		int n = poll(pf, w->n_fds, 200);
 		atomic_store(&w->seen, atomic_load(&s->gen));
 		const struct catalog *cat = atomic_load(&s->live);
-		for (int i = 0; i < n; i++)
-			for (int round = 0; round < 4; round++)
-				if (udp_serve(s, evs[i].data.fd, w->b, cat, 0) == 0)
-					break; /* empty (see udp_ready()) */
+		for (unsigned k = 0; n > 0 && k < w->n_fds; k++)
+			if (pf[k].revents)
+				for (int round = 0; round < 4; round++)
+					if (udp_serve(s, pf[k].fd, w->b, cat, 0) == 0)
+						break; /* empty (see udp_ready()) */
 	}
 	atomic_store(&w->seen, OFFLINE);
 	return NULL;
@@ -172,18 +178,12 @@ int workers_start(struct server *s)
 		w->s = s;
 		atomic_store(&w->seen, OFFLINE);
 		w->b = udp_batch_new();
-		w->epfd = epoll_create1(EPOLL_CLOEXEC);
-		if (!w->b || w->epfd < 0)
+		if (!w->b)
 			return -1;
 		/* Its own socket on every UDP address (SO_REUSEPORT). */
 		if (server_udp_sockets(s, w->fds, &w->n_fds) < 0)
 			return -1;
-		for (unsigned k = 0; k < w->n_fds; k++) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.fd = w->fds[k] };
-			if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->fds[k], &ev) < 0)
-				return -1;
-		}
-		/* Signals go to the main thread, whose epoll_wait() they
+		/* Signals go to the main thread, whose wait for events they
 		 * interrupt: a query thread starts with them all blocked. */
 		sigset_t all, old;
 		sigfillset(&all);
@@ -208,8 +208,6 @@ void workers_stop(struct server *s)
 			pthread_join(w->thread, NULL);
 		for (unsigned k = 0; k < w->n_fds; k++)
 			close(w->fds[k]);
-		if (w->epfd > 0)
-			close(w->epfd);
 		free(w->b);
 	}
 	/* No reader is left: everything retired can go. */

@@ -1,0 +1,155 @@
+/* The event loop: descriptors in epoll and polled ones, timers, removal. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include <signal.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "platform/posix/loop.h"
+#include "test.h"
+
+struct probe {
+	struct io io;
+	int calls;
+	char last;
+	struct loop *l;
+	struct io *drop; /* removed by the first call, if set */
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_readable(struct loop *l, struct io *io, uint32_t events)
+{
+	struct probe *p = io->arg;
+	CHECK(events & EPOLLIN);
+	char c;
+	if (read(io->fd, &c, 1) == 1)
+		p->last = c;
+	p->calls++;
+	if (p->drop) {
+		loop_del(l, p->drop);
+		p->drop = NULL;
+	}
+}
+
+static void on_stop(struct loop *l, struct timer *t)
+{
+	(void)l;
+	(void)t;
+	stop_flag = 1;
+}
+
+static int writes(int fd, char c)
+{
+	return write(fd, &c, 1) == 1;
+}
+
+static void probe_init(struct probe *p, int fd)
+{
+	p->io.fd = fd;
+	p->io.fn = on_readable;
+	p->io.arg = p;
+	p->calls = 0;
+	p->last = 0;
+	p->drop = NULL;
+}
+
+/* Run until a timer 30 ms from now: long enough for what is readable. */
+static void run_a_while(struct loop *l, struct timer *t)
+{
+	stop_flag = 0;
+	timer_set(l, t, loop_clock() + 30);
+	CHECK_EQ(loop_run(l, &stop_flag), 0);
+}
+
+void test_loop(void)
+{
+	struct loop l;
+	CHECK_EQ(loop_init(&l), 0);
+	int a[2], b[2], c[2];
+	CHECK_EQ(pipe(a), 0);
+	CHECK_EQ(pipe(b), 0);
+	CHECK_EQ(pipe(c), 0);
+	struct probe pa, pb, pc;
+	probe_init(&pa, a[0]); /* in epoll */
+	probe_init(&pb, b[0]); /* polled */
+	probe_init(&pc, c[0]); /* polled */
+	CHECK_EQ(loop_add(&l, &pa.io, EPOLLIN), 0);
+	CHECK_EQ(loop_add_polled(&l, &pb.io), 0);
+	CHECK_EQ(loop_add_polled(&l, &pc.io), 0);
+	struct timer t;
+	timer_init(&t, on_stop, NULL);
+
+	/* Nothing readable: only the timer ends the run. */
+	run_a_while(&l, &t);
+	CHECK_EQ(pa.calls + pb.calls + pc.calls, 0);
+
+	/* Each kind is served, together and apart. */
+	CHECK(writes(a[1], 'x'));
+	CHECK(writes(b[1], 'y'));
+	run_a_while(&l, &t);
+	CHECK_EQ(pa.calls, 1);
+	CHECK_EQ(pa.last, 'x');
+	CHECK_EQ(pb.calls, 1);
+	CHECK_EQ(pb.last, 'y');
+	CHECK_EQ(pc.calls, 0);
+	CHECK(writes(a[1], 'p'));
+	run_a_while(&l, &t);
+	CHECK_EQ(pa.calls, 2);
+	CHECK_EQ(pb.calls, 1);
+	CHECK(writes(c[1], 'z'));
+	run_a_while(&l, &t);
+	CHECK_EQ(pc.calls, 1);
+	CHECK_EQ(pc.last, 'z');
+
+	/* A polled io removed from inside a callback is not called again,
+	 * and the one that took its place still is. */
+	pb.drop = &pb.io;
+	CHECK(writes(b[1], '1'));
+	run_a_while(&l, &t);
+	CHECK_EQ(pb.calls, 2);
+	CHECK(writes(b[1], '2'));
+	CHECK(writes(c[1], '3'));
+	run_a_while(&l, &t);
+	CHECK_EQ(pb.calls, 2);
+	CHECK_EQ(pc.calls, 2);
+	CHECK_EQ(pc.last, '3');
+
+	/* With no polled io left the loop waits in epoll alone. */
+	loop_del(&l, &pc.io);
+	CHECK(writes(c[1], '4'));
+	CHECK(writes(a[1], '5'));
+	run_a_while(&l, &t);
+	CHECK_EQ(pc.calls, 2);
+	CHECK_EQ(pa.calls, 3);
+	CHECK_EQ(pa.last, '5');
+
+	/* Past LOOP_POLLED the io goes into epoll, and is still served. */
+	struct probe many[LOOP_POLLED + 1];
+	int m[2], e[2];
+	CHECK_EQ(pipe(m), 0);
+	CHECK_EQ(pipe(e), 0);
+	for (int i = 0; i < LOOP_POLLED; i++) {
+		probe_init(&many[i], e[0]); /* never readable */
+		CHECK_EQ(loop_add_polled(&l, &many[i].io), 0);
+	}
+	probe_init(&many[LOOP_POLLED], m[0]);
+	CHECK_EQ(loop_add_polled(&l, &many[LOOP_POLLED].io), 0);
+	CHECK(writes(m[1], 'm'));
+	run_a_while(&l, &t);
+	CHECK_EQ(many[LOOP_POLLED].calls, 1);
+	CHECK_EQ(many[0].calls + many[LOOP_POLLED - 1].calls, 0);
+	loop_del(&l, &many[LOOP_POLLED].io);
+	for (int i = 0; i < LOOP_POLLED; i++)
+		loop_del(&l, &many[i].io);
+
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+		close(c[i]);
+		close(m[i]);
+		close(e[i]);
+	}
+	loop_free(&l);
+}
