@@ -63,6 +63,15 @@ static void run_a_while(struct loop *l, struct timer *t)
 	CHECK_EQ(loop_run(l, &stop_flag), 0);
 }
 
+/* An octet into each of two pipes (fd -1: none), then a run. */
+static void write_run(struct loop *l, struct timer *t, int fd1, char c1, int fd2, char c2)
+{
+	CHECK(writes(fd1, c1));
+	if (fd2 >= 0)
+		CHECK(writes(fd2, c2));
+	run_a_while(l, t);
+}
+
 void test_loop(void)
 {
 	struct loop l;
@@ -86,41 +95,32 @@ void test_loop(void)
 	CHECK_EQ(pa.calls + pb.calls + pc.calls, 0);
 
 	/* Each kind is served, together and apart. */
-	CHECK(writes(a[1], 'x'));
-	CHECK(writes(b[1], 'y'));
-	run_a_while(&l, &t);
+	write_run(&l, &t, a[1], 'x', b[1], 'y');
 	CHECK_EQ(pa.calls, 1);
 	CHECK_EQ(pa.last, 'x');
 	CHECK_EQ(pb.calls, 1);
 	CHECK_EQ(pb.last, 'y');
 	CHECK_EQ(pc.calls, 0);
-	CHECK(writes(a[1], 'p'));
-	run_a_while(&l, &t);
+	write_run(&l, &t, a[1], 'p', -1, 0);
 	CHECK_EQ(pa.calls, 2);
 	CHECK_EQ(pb.calls, 1);
-	CHECK(writes(c[1], 'z'));
-	run_a_while(&l, &t);
+	write_run(&l, &t, c[1], 'z', -1, 0);
 	CHECK_EQ(pc.calls, 1);
 	CHECK_EQ(pc.last, 'z');
 
 	/* A polled io removed from inside a callback is not called again,
 	 * and the one that took its place still is. */
 	pb.drop = &pb.io;
-	CHECK(writes(b[1], '1'));
-	run_a_while(&l, &t);
+	write_run(&l, &t, b[1], '1', -1, 0);
 	CHECK_EQ(pb.calls, 2);
-	CHECK(writes(b[1], '2'));
-	CHECK(writes(c[1], '3'));
-	run_a_while(&l, &t);
+	write_run(&l, &t, b[1], '2', c[1], '3');
 	CHECK_EQ(pb.calls, 2);
 	CHECK_EQ(pc.calls, 2);
 	CHECK_EQ(pc.last, '3');
 
 	/* With no polled io left the loop waits in epoll alone. */
 	loop_del(&l, &pc.io);
-	CHECK(writes(c[1], '4'));
-	CHECK(writes(a[1], '5'));
-	run_a_while(&l, &t);
+	write_run(&l, &t, c[1], '4', a[1], '5');
 	CHECK_EQ(pc.calls, 2);
 	CHECK_EQ(pa.calls, 3);
 	CHECK_EQ(pa.last, '5');
@@ -136,8 +136,7 @@ void test_loop(void)
 	}
 	probe_init(&many[LOOP_POLLED], m[0]);
 	CHECK_EQ(loop_add_polled(&l, &many[LOOP_POLLED].io), 0);
-	CHECK(writes(m[1], 'm'));
-	run_a_while(&l, &t);
+	write_run(&l, &t, m[1], 'm', -1, 0);
 	CHECK_EQ(many[LOOP_POLLED].calls, 1);
 	CHECK_EQ(many[0].calls + many[LOOP_POLLED - 1].calls, 0);
 	loop_del(&l, &many[LOOP_POLLED].io);
