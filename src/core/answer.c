@@ -344,8 +344,8 @@ static const uint8_t *from_node(struct answer *a, uint32_t node, const uint8_t *
 }
 
 void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
-		 const uint8_t *qname, const uint8_t *qkey, size_t qklen, uint16_t qtype,
-		 int all_any, int dnssec_ok)
+		 const uint8_t *qname, const uint8_t *qkey, size_t qklen, uint32_t qnode,
+		 uint16_t qtype, int all_any, int dnssec_ok)
 {
 	const uint8_t *cur = qname;
 	a->n = 0;
@@ -379,8 +379,10 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 		} else {
 			klen = name_key(cur, (unsigned)rel, kbuf);
 		}
-		uint32_t node;
-		int exact = zone_find_encloser(z, key, klen, &node);
+		uint32_t node = step == 0 ? qnode : ZONE_NONE;
+		int exact = node != ZONE_NONE && zone_node_is(z, node, key, klen);
+		if (!exact)
+			exact = zone_find_encloser(z, key, klen, &node);
 		/* The NSEC3 chain's own names answer as if absent (5155 7.2.8). */
 		if (z->nodes[node].flags & NODE_NSEC3) {
 			node = z->nodes[node].parent;

@@ -48,8 +48,8 @@ struct catalog;
  * RRSIGs and the proofs of denial go with the answer.  qkey, if not NULL,
  * is qname's lookup key in z (qklen octets), already worked out. */
 void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
-		 const uint8_t *qname, const uint8_t *qkey, size_t qklen, uint16_t qtype,
-		 int all_any, int dnssec_ok);
+		 const uint8_t *qname, const uint8_t *qkey, size_t qklen, uint32_t qnode,
+		 uint16_t qtype, int all_any, int dnssec_ok);
 
 /* Write the sections; counts[] receives the RR counts.  Returns 1 if the
  * answer had to be truncated (TC), else 0. */

@@ -182,6 +182,7 @@ void query_hint_start(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	h->qlen = qlen;
 	h->qname_end = 0;
 	h->node = ZONE_NONE;
+	h->qz = NULL;
 	h->n_t = 0;
 	struct cursor c;
 	cur_init(&c, q, qlen);
@@ -243,6 +244,10 @@ int query_hint_step(struct query_hint *h)
 	case H_SLOT:
 		h->node = zone_hint_node(z, &h->slot, h->tag);
 		if (h->node != ZONE_NONE) {
+			if (h->plen == h->klen) {
+				h->qz = z; /* the question's, by its tag */
+				h->qnode = h->node;
+			}
 			h->step = H_NODE;
 			return 1;
 		}
@@ -457,7 +462,10 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 			rcode = RC_SERVFAIL; /* not loaded yet, or expired */
 		if (z) {
 			struct answer a;
-			answer_zone(&a, cat, z, qname, qkey, qklen, qtype,
+			/* The batched lookup's node for the question, if
+			 * it read this version (answer_zone() checks it). */
+			uint32_t qnode = hinted && h->qz == z ? h->qnode : ZONE_NONE;
+			answer_zone(&a, cat, z, qname, qkey, qklen, qnode, qtype,
 				    env->transport == TRANSPORT_TCP,
 				    e.present && e.dnssec_ok);
 			rcode = a.rcode;

@@ -73,6 +73,10 @@ struct query_hint {
 	unsigned n_t;                /* ... the first few of them in the zone */
 	uint32_t t_slot[QUERY_HINT_TARGETS], t_tag[QUERY_HINT_TARGETS];
 	uint32_t t_node[QUERY_HINT_TARGETS];
+	/* A node whose tag is the question's, in version qz (NULL: none):
+	 * the answer takes it once its key is the question's. */
+	const struct zone *qz;
+	uint32_t qnode;
 	/* The question: the message it is from, where its name ends in it
 	 * (0: not read), the zone served it is in (NULL: none) and its key
 	 * below that apex. */

@@ -195,6 +195,14 @@ static inline const uint8_t *zone_key(const struct zone *z, uint32_t node, size_
 	return p + 2;
 }
 
+/* Whether node (any value) is the name with this key. */
+static inline int zone_node_is(const struct zone *z, uint32_t node, const uint8_t *key, size_t klen)
+{
+	size_t ml;
+	const uint8_t *mk = node < z->n_nodes ? zone_key(z, node, &ml) : NULL;
+	return mk && ml == klen && memcmp(mk, key, klen) == 0;
+}
+
 /* 1 and *idx = the node if key exists, else 0 and *idx = its predecessor
  * (the apex sorts first, so there always is one): the hash index, then a
  * binary search for the predecessor. */

@@ -109,6 +109,16 @@ static void ask(struct reply *r, const uint8_t *q, size_t qlen, int tcp)
 	size_t n = query_process_hinted(&cat, &h, q, qlen, &env, again, sizeof(again), &res);
 	CHECK(n == r->len && memcmp(again, resp, n) == 0);
 	CHECK(res.rcode == r->res.rcode && res.action == r->res.action);
+	/* A node that only shares the question's tag (here a neighbour, or
+	 * one past the last) is checked by its key and not taken. */
+	if (h.qz) {
+		h.qnode = h.qnode + 1 < h.qz->n_nodes ? h.qnode + 1 : h.qnode - 1;
+		n = query_process_hinted(&cat, &h, q, qlen, &env, again, sizeof(again), &res);
+		CHECK(n == r->len && memcmp(again, resp, n) == 0);
+		h.qnode = h.qz->n_nodes;
+		n = query_process_hinted(&cat, &h, q, qlen, &env, again, sizeof(again), &res);
+		CHECK(n == r->len && memcmp(again, resp, n) == 0);
+	}
 	/* A hint made from another message (the last one asked) is left
 	 * alone: the answer is still this question's. */
 	static uint8_t last[1024];
@@ -204,6 +214,11 @@ static void hint_walks(const struct zone *z)
 		CHECK(steps < 12);
 		CHECK_EQ(h.node, node_of(z, cases[i].node));
 		CHECK_EQ(h.plen == h.klen, cases[i].exact);
+		/* The node the answer may take for the question: only the
+		 * name's own, never an ancestor's. */
+		CHECK_EQ(h.qz == z, cases[i].exact);
+		if (cases[i].exact)
+			CHECK_EQ(h.qnode, node_of(z, cases[i].node));
 		CHECK_EQ(h.n_t, cases[i].n_t);
 		if (cases[i].target)
 			CHECK_EQ(h.t_node[0], node_of(z, cases[i].target));
