@@ -118,6 +118,26 @@ void test_loop(void)
 	CHECK_EQ(pc.calls, 2);
 	CHECK_EQ(pc.last, '3');
 
+	/* One removed by another's callback in the same wake-up is not
+	 * called: both readable, the first served drops the other. */
+	struct probe pd, pe;
+	int d[2], f[2];
+	CHECK_EQ(pipe(d), 0);
+	CHECK_EQ(pipe(f), 0);
+	probe_init(&pd, d[0]);
+	probe_init(&pe, f[0]);
+	CHECK_EQ(loop_add_polled(&l, &pd.io), 0);
+	CHECK_EQ(loop_add_polled(&l, &pe.io), 0);
+	pd.drop = &pe.io;
+	pe.drop = &pd.io;
+	write_run(&l, &t, d[1], 'd', f[1], 'e');
+	CHECK_EQ(pd.calls + pe.calls, 1);
+	loop_del(&l, pd.calls ? &pd.io : &pe.io);
+	for (int i = 0; i < 2; i++) {
+		close(d[i]);
+		close(f[i]);
+	}
+
 	/* With no polled io left the loop waits in epoll alone. */
 	loop_del(&l, &pc.io);
 	write_run(&l, &t, c[1], '4', a[1], '5');

@@ -60,6 +60,16 @@ void loop_del(struct loop *l, struct io *io)
 	epoll_ctl(l->epfd, EPOLL_CTL_DEL, io->fd, NULL);
 }
 
+/* Still polled: an earlier callback of the same wake-up may have
+ * removed it. */
+static int is_polled(const struct loop *l, const struct io *io)
+{
+	for (unsigned i = 0; i < l->n_polled; i++)
+		if (l->polled[i] == io)
+			return 1;
+	return 0;
+}
+
 int loop_add_polled(struct loop *l, struct io *io)
 {
 	if (l->n_polled == LOOP_POLLED)
@@ -191,7 +201,7 @@ int loop_run(struct loop *l, volatile sig_atomic_t *stop)
 			}
 			l->now = loop_clock();
 			for (unsigned i = 0; i < np; i++)
-				if (pf[i + 1].revents)
+				if (pf[i + 1].revents && is_polled(l, ios[i]))
 					ios[i]->fn(l, ios[i], EPOLLIN);
 			if (!(pf[0].revents & POLLIN))
 				continue;
