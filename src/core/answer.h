@@ -46,7 +46,9 @@ struct catalog;
  * 3a: back to step 1).  all_any: answer ANY with every RRset (over TCP)
  * rather than one (RFC 8482 over UDP).  dnssec_ok: the DO bit (RFC 3225):
  * RRSIGs and the proofs of denial go with the answer.  qkey, if not NULL,
- * is qname's lookup key in z (qklen octets), already worked out. */
+ * is qname's lookup key in z (qklen octets), already worked out; qnode,
+ * if not ZONE_NONE, a node of z that may be qname's (the batched lookup's
+ * guess by tag), taken only if its key is qkey. */
 void answer_zone(struct answer *a, const struct catalog *cat, const struct zone *z,
 		 const uint8_t *qname, const uint8_t *qkey, size_t qklen, uint32_t qnode,
 		 uint16_t qtype, int all_any, int dnssec_ok);

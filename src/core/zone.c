@@ -250,9 +250,7 @@ static int hash_find(const struct zone *z, const uint32_t *index, const uint8_t 
 			return 0;
 		if (ZONE_HASH_TAG(slot) != tag)
 			continue;
-		size_t ml;
-		const uint8_t *mk = zone_key(z, slot & ZONE_HASH_NODE, &ml);
-		if (ml == klen && memcmp(mk, key, klen) == 0) {
+		if (zone_node_is(z, slot & ZONE_HASH_NODE, key, klen)) {
 			*idx = slot & ZONE_HASH_NODE;
 			return 1;
 		}

@@ -2,6 +2,7 @@
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
+#include <errno.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -87,6 +88,12 @@ void test_loop(void)
 	CHECK_EQ(loop_add(&l, &pa.io, EPOLLIN), 0);
 	CHECK_EQ(loop_add_polled(&l, &pb.io), 0);
 	CHECK_EQ(loop_add_polled(&l, &pc.io), 0);
+	/* The polled ones are not in epoll (that is their point); the
+	 * other is. */
+	CHECK(epoll_ctl(l.epfd, EPOLL_CTL_DEL, b[0], NULL) < 0 && errno == ENOENT);
+	CHECK(epoll_ctl(l.epfd, EPOLL_CTL_DEL, c[0], NULL) < 0 && errno == ENOENT);
+	struct epoll_event probe_ev = { .events = EPOLLIN, .data.ptr = &pa.io };
+	CHECK(epoll_ctl(l.epfd, EPOLL_CTL_MOD, a[0], &probe_ev) == 0);
 	struct timer t;
 	timer_init(&t, on_stop, NULL);
 
@@ -156,6 +163,9 @@ void test_loop(void)
 	}
 	probe_init(&many[LOOP_POLLED], m[0]);
 	CHECK_EQ(loop_add_polled(&l, &many[LOOP_POLLED].io), 0);
+	CHECK_EQ(l.n_polled, LOOP_POLLED);
+	probe_ev.data.ptr = &many[LOOP_POLLED].io;
+	CHECK(epoll_ctl(l.epfd, EPOLL_CTL_MOD, m[0], &probe_ev) == 0); /* in epoll */
 	write_run(&l, &t, m[1], 'm', -1, 0);
 	CHECK_EQ(many[LOOP_POLLED].calls, 1);
 	CHECK_EQ(many[0].calls + many[LOOP_POLLED - 1].calls, 0);

@@ -179,7 +179,7 @@ int loop_run(struct loop *l, volatile sig_atomic_t *stop)
 			 * the kernel frees it (sock_wfree(): room to write),
 			 * calls back into epoll under its locks.  poll() is on
 			 * the queue only while it sleeps.  Measured on a UDP
-			 * server at full load: about 3% less system time per
+			 * server at full load: 2-3% less system time per
 			 * query, and the client, which pays for the receive
 			 * side, sends about 4% more.  The epoll descriptor is
 			 * one of the polled, for everything else. */

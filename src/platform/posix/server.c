@@ -226,20 +226,25 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 	return n;
 }
 
+void udp_drain(struct server *s, int fd, struct udp_batch *b, const struct catalog *cat,
+	       int main_thread)
+{
+	/* Under load more queries have come while a batch was answered:
+	 * reading again until the socket is empty saves a return to the wait
+	 * for events per batch (measured: about 4% less system time per
+	 * query at full load). */
+	for (int round = 0; round < 4; round++)
+		if (udp_serve(s, fd, b, cat, main_thread) == 0)
+			return;
+}
+
 static void udp_ready(struct loop *l, struct io *io, uint32_t events)
 {
 	(void)l;
 	(void)events;
 	struct listener *ls = io->arg;
 	struct server *s = ls->srv;
-	/* A bounded number of batches per wake-up, so TCP and timers are not
-	 * starved.  Under load more queries have come while a batch was
-	 * answered: reading again until the socket is empty saves a return
-	 * to the wait for events per batch (measured: about 4% less system time per
-	 * query at full load). */
-	for (int round = 0; round < 4; round++)
-		if (udp_serve(s, io->fd, s->udp, &s->cat, 1) == 0)
-			return;
+	udp_drain(s, io->fd, s->udp, &s->cat, 1);
 }
 
 /* ---- TCP (RFC 7766) ------------------------------------------------ */

@@ -103,6 +103,10 @@ void server_udp_stats(const struct udp_batch *b, uint64_t *sum);
  * in.  NOTIFYs are handled at once on the main thread, else handed over. */
 int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalog *cat,
 	      int main_thread);
+/* udp_serve() again while batches come, a bounded number of times (so
+ * that TCP and timers are not starved). */
+void udp_drain(struct server *s, int fd, struct udp_batch *b, const struct catalog *cat,
+	       int main_thread);
 struct query_result;
 void notify_event_make(struct notify_event *ev, const struct query_result *res,
 		       const struct sockaddr *from, socklen_t fromlen, const uint8_t *q,

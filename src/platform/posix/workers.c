@@ -47,9 +47,7 @@ static void *worker_main(void *arg)
 		const struct catalog *cat = atomic_load(&s->live);
 		for (unsigned k = 0; n > 0 && k < w->n_fds; k++)
 			if (pf[k].revents)
-				for (int round = 0; round < 4; round++)
-					if (udp_serve(s, pf[k].fd, w->b, cat, 0) == 0)
-						break; /* empty (see udp_ready()) */
+				udp_drain(s, pf[k].fd, w->b, cat, 0);
 	}
 	atomic_store(&w->seen, OFFLINE);
 	return NULL;
