@@ -221,16 +221,40 @@ static int name_octet(struct xfr_parser *p, uint8_t b, uint16_t off)
 	return -1;
 }
 
-/* One step of the name machine over the avail (>= 1) octets at d, which
- * start at message offset off; *used says how many it took. */
+/* The name machine over the avail (>= 1) octets at d, which start at
+ * message offset off; *used says how many it took.  The rest of a label
+ * is one step; otherwise it goes on while the octets last: a whole label
+ * at hand is taken at once (names mostly come within one read), else an
+ * octet at a time, until the name ends or a label runs past d. */
 static int name_take(struct xfr_parser *p, const uint8_t *d, size_t avail, uint16_t off, size_t *used)
 {
-	size_t k = name_step(p);
-	k = k < avail ? k : avail;
-	*used = k;
-	if (p->nm.state == N_LABEL)
+	struct xfr_name *n = &p->nm;
+	if (n->state == N_LABEL) {
+		size_t k = name_step(p);
+		k = k < avail ? k : avail;
+		*used = k;
 		return name_label(p, d, k);
-	return name_octet(p, d[0], off);
+	}
+	size_t k = 0;
+	int r = 0;
+	while (r == 0 && k < avail && n->state != N_LABEL) {
+		uint8_t b = d[k];
+		if (n->state == N_LEN && b != 0 && b < 0x40 && k + 1 + (size_t)b <= avail) {
+			if (n->len + 1 + b + 1 > NAME_MAXLEN)
+				return fail(p, "name longer than 255 octets", NULL), -1;
+			n->buf[n->len] = b;
+			memcpy(n->buf + n->len + 1, d + k + 1, b);
+			if (label_add(p, (uint16_t)(off + k), n->buf + n->len + 1, b) < 0)
+				return fail(p, "too many names in one message", NULL), -1;
+			n->len += 1 + b;
+			k += 1 + (size_t)b;
+			continue;
+		}
+		r = name_octet(p, b, (uint16_t)(off + k));
+		k++;
+	}
+	*used = k;
+	return r;
 }
 
 /* ---- records ------------------------------------------------------- */
@@ -621,10 +645,18 @@ int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len)
 			return fail(p, "record runs past the end of the message", NULL);
 		/* Every octet of a message after its header goes to the TSIG
 		 * digest before it is parsed, but those of a possible TSIG
-		 * record, held back until record_start() knows its type. */
-		if (p->ts && p->state != S_HDR) {
+		 * record, held back until record_start() knows its type.  A
+		 * name may take more octets in one step than step_size() (its
+		 * whole labels at hand): those go to the digest after it,
+		 * held ones are taken a step at a time. */
+		int naming = p->state == S_QNAME || p->state == S_OWNER ||
+			     (p->state == S_RDATA && p->in_name == R_NAME);
+		int late = p->ts && naming && !p->withhold;
+		if (p->ts && p->state != S_HDR && !late) {
 			size_t n = step_size(p);
 			n = n < avail ? n : avail;
+			if (naming)
+				avail = n;
 			if (!p->withhold) {
 				tsig_stream_data(p->ts, data + i, n);
 			} else {
@@ -713,6 +745,8 @@ int xfr_feed(struct xfr_parser *p, const uint8_t *data, size_t len)
 			}
 			break;
 		}
+		if (late)
+			tsig_stream_data(p->ts, data + i, used);
 		i += used;
 		if (p->state == S_FAIL)
 			return XFR_FAIL;

@@ -11,6 +11,8 @@
 #include "core/hmac.h"
 #include "core/tsig.h"
 #include "core/wire.h"
+#include "core/xfr.h"
+#include "core/zonebuilder.h"
 #include "test.h"
 
 const char *test_data_dir(void);
@@ -676,6 +678,41 @@ out:
 	free(v.text);
 }
 
+/* A signed transfer through the transfer parser, read in pieces: mode 0
+ * whole, 1 an octet at a time, 2 pieces of 1-7 octets, 3 of 1-3000.
+ * XFR_DONE and *out, or the parser's answer and its reason in err. */
+static int xfr_signed(const uint8_t *buf, size_t len, int mode, const struct tsig_key *k,
+		      const uint8_t *qmac, size_t qml, uint64_t now, struct zone **out,
+		      char *err, size_t errsz)
+{
+	uint8_t apex[NAME_MAXLEN];
+	name_from_text("tsig.example", apex);
+	static struct zone_builder zb;
+	static struct xfr_parser p;
+	struct tsig_stream ts;
+	zb_init(&zb, apex, 0);
+	xfr_init(&p, apex, 0x1234, &zb, 0);
+	tsig_stream_init(&ts, k, qmac, qml);
+	xfr_set_tsig(&p, &ts, now);
+	int rc = XFR_MORE;
+	for (size_t pos = 0; pos < len && rc == XFR_MORE;) {
+		size_t n = mode == 0 ? len : mode == 1 ? 1 : mode == 2 ? 1 + rng() % 7 : 1 + rng() % 3000;
+		n = n < len - pos ? n : len - pos;
+		rc = xfr_feed(&p, buf + pos, n);
+		pos += n;
+	}
+	if (rc == XFR_MORE)
+		rc = xfr_end(&p);
+	*out = NULL;
+	snprintf(err, errsz, "%s", p.err);
+	if (rc == XFR_DONE && zb_finish(&zb, out) < 0)
+		rc = XFR_FAIL;
+	zb_free(&zb);
+	xfr_free(&p);
+	tsig_stream_free(&ts);
+	return rc;
+}
+
 /* Knot DNS: a signed AXFR of several messages, and its error answers. */
 static void test_knot(void)
 {
@@ -757,6 +794,45 @@ static void test_knot(void)
 	CHECK_EQ(stream_msg(&s, bad + c.off[0], c.mlen[0], 0, now), TSIG_OK);
 	CHECK_EQ(stream_msg(&s, bad + c.off[1], c.mlen[1], 0, now), TSIG_EBADSIG);
 	tsig_stream_free(&s);
+	/* Through the transfer parser, in reads of every size: a name whole
+	 * in one read is taken a label at a time and digested after, one
+	 * split across reads an octet at a time; each octet is digested
+	 * once and in order, and the zone is the same each time.  An octet
+	 * of a name changed in the 2nd message: the digest finds it. */
+	{
+		struct zone *zx[4];
+		char err[256];
+		for (int mode = 0; mode < 4; mode++) {
+			CHECK_EQ(xfr_signed(c.buf, c.len, mode, &k, qmac, qml, now, &zx[mode], err,
+					    sizeof(err)), XFR_DONE);
+			CHECK(zx[mode] && zx[0] && zx[mode]->n_records == zx[0]->n_records &&
+			      zx[mode]->bytes == zx[0]->bytes &&
+			      memcmp(zx[mode]->data, zx[0]->data,
+				     zx[0]->bytes - (size_t)(zx[0]->data - (const uint8_t *)zx[0])) == 0);
+		}
+		CHECK(zx[0] && zx[0]->n_records > 100);
+		for (int mode = 0; mode < 4; mode++)
+			zone_free(zx[mode]);
+		/* A label of a name past the question: its length octet, then
+		 * letters or digits. */
+		const uint8_t *m2 = c.buf + c.off[1];
+		size_t at = 12 + name_len(m2 + 12) + 4, lab = 0;
+		for (size_t i = at; i + 4 < c.mlen[1] && !lab; i++)
+			if (m2[i] >= 2 && m2[i] < 20 && m2[i + 1] >= 'a' && m2[i + 1] <= 'z' &&
+			    m2[i + 2] >= '0' && m2[i + 2] <= 'z')
+				lab = i + 2;
+		CHECK(lab != 0);
+		memcpy(bad, c.buf, c.len);
+		bad[c.off[1] + lab] ^= 0x01;
+		for (int mode = 0; lab && mode < 4; mode++) {
+			struct zone *zb2;
+			CHECK_EQ(xfr_signed(bad, c.len, mode, &k, qmac, qml, now, &zb2, err, sizeof(err)),
+				 XFR_FAIL);
+			CHECK(strstr(err, "TSIG") != NULL);
+			zone_free(zb2);
+		}
+	}
+
 	/* The third message dropped: the chain breaks at the fourth. */
 	CHECK_EQ(tsig_stream_init(&s, &k, qmac, qml), TSIG_OK);
 	CHECK_EQ(stream_msg(&s, c.buf + c.off[0], c.mlen[0], 0, now), TSIG_OK);
