@@ -98,6 +98,9 @@
 #ifndef ICB_APEX_KEY_MAX
 #define ICB_APEX_KEY_MAX 128  /* zone names of up to about 100 octets */
 #endif
+#ifndef ICB_ZB_STREAM
+#define ICB_ZB_STREAM 0 /* the layout's walk state (about 800 octets) */
+#endif
 #endif /* ICB_SMALL_DEVICE */
 
 /* ---- the answer engine (answer.h) ---------------------------------- */
@@ -233,6 +236,13 @@
 #define ZB_CHUNK_SHIFT 18
 #endif
 #define ZB_CHUNK ((size_t)1 << ZB_CHUNK_SHIFT)
+
+/* A whole zone that comes in canonical order is laid out as it arrives
+ * (zonebuilder.h), while the primary is still sending: 1 on, 0 off (all
+ * of it sorted and laid out at the end). */
+#ifndef ICB_ZB_STREAM
+#define ICB_ZB_STREAM 1
+#endif
 
 /* Octets one zone version may take in the builder (zb_init's max_bytes),
  * which bounds the served version (z->bytes comes to about the same or

@@ -13,6 +13,34 @@
 /* After the key: type u16, TTL u32, op u8, seq u32, RDLENGTH u16. */
 #define REC_FIXED 13
 
+/* The new version's nodes, RRsets and octets as they are laid out from
+ * the sorted records, and where that walk has got to, so that it can go
+ * on with the next records (an owner at a time as they come, zb_end). */
+struct zb_layout {
+	struct zone_node *nodes;
+	size_t n_nodes, nodes_cap;
+	struct zone_rrset *rrsets;
+	size_t n_rrsets, rrsets_cap;
+	uint8_t *data;
+	size_t data_len, data_cap;
+	uint32_t path[130]; /* node index at each depth of the current owner */
+	uint8_t key[NAME_KEY_MAX]; /* the current owner (a copy: its records may be freed) */
+	size_t klen;
+	int have_key;
+	size_t rs;          /* the RRset being filled (an index), or NONE */
+	uint8_t prev_cov[2]; /* the type the last RRSIG covers */
+	int have_prev;
+};
+
+static void layout_free(struct zb_layout *l)
+{
+	free(l->nodes);
+	free(l->rrsets);
+	free(l->data);
+	memset(l, 0, sizeof(*l));
+	l->rs = NONE;
+}
+
 /* Doubling, but never past limit (elements; 0: none) when need fits it:
  * a zone refused at its size limit must not have asked for twice that. */
 static int grow_to(void **p, size_t *cap, size_t need, size_t elem, size_t limit)
@@ -69,6 +97,13 @@ void zb_free(struct zone_builder *b)
 	b->n_chunks = b->chunks_cap = b->fill = b->last_cap = 0;
 	b->len = b->n = b->idx_cap = 0;
 	b->open = NONE;
+	if (b->lay) {
+		layout_free(b->lay);
+		free(b->lay);
+		b->lay = NULL;
+	}
+	b->stream = ZB_STREAM_UNDECIDED;
+	b->group = 0;
 }
 
 static inline uint8_t *rec_at(const struct zone_builder *b, size_t off)
@@ -139,15 +174,12 @@ static int put(struct zone_builder *b, const void *p, size_t n)
 	return 0;
 }
 
-int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl)
+/* Start a record of the owner with this key. */
+static int begin_key(struct zone_builder *b, const uint8_t *key, size_t kl, uint16_t type,
+		     uint32_t ttl)
 {
-	int rel = name_in_zone(owner, b->apex);
-	if (rel < 0) {
-		b->err = "record outside the zone";
-		return -1;
-	}
 	uint8_t hdr[2 + NAME_KEY_MAX + REC_FIXED];
-	size_t kl = name_key(owner, (unsigned)rel, hdr + 2);
+	memcpy(hdr + 2, key, kl);
 	put16(hdr, (uint16_t)kl);
 	put16(hdr + 2 + kl, type);
 	put32(hdr + 4 + kl, ttl);
@@ -174,6 +206,17 @@ int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32
 		return -1;
 	}
 	return 0;
+}
+
+int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl)
+{
+	int rel = name_in_zone(owner, b->apex);
+	if (rel < 0) {
+		b->err = "record outside the zone";
+		return -1;
+	}
+	uint8_t key[NAME_KEY_MAX];
+	return begin_key(b, key, name_key(owner, (unsigned)rel, key), type, ttl);
 }
 
 int zb_rdata(struct zone_builder *b, const void *p, size_t n)
@@ -273,11 +316,40 @@ static int served_as_is(struct zone_builder *b, const uint8_t *key, size_t klen,
 	return 0;
 }
 
+static int stream_step(struct zone_builder *b);
+
+/* The open record is complete: it joins the records. */
+static int keep(struct zone_builder *b)
+{
+	if (grow((void **)&b->idx, &b->idx_cap, b->n + 1, sizeof(*b->idx)) < 0) {
+		b->err = "out of memory";
+		return -1;
+	}
+	b->idx[b->n++] = (uint32_t)b->open;
+	b->chunk_left[b->open >> ZB_CHUNK_SHIFT]++;
+	b->open = NONE;
+	return 0;
+}
+
+/* The RDATA octets of the open record so far. */
+static size_t open_rdlen(const struct zone_builder *b)
+{
+	return b->fill - (b->open & (ZB_CHUNK - 1)) - 2 - REC_FIXED - get16(rec_at(b, b->open));
+}
+
+/* Close the open record, whose RDATA is known to be good, and keep it. */
+static int end_kept(struct zone_builder *b)
+{
+	uint8_t *r = rec_at(b, b->open);
+	put16(r + 13 + get16(r), (uint16_t)open_rdlen(b));
+	return keep(b);
+}
+
 int zb_end(struct zone_builder *b)
 {
 	uint8_t *r = rec_at(b, b->open);
 	size_t kl = get16(r);
-	size_t rdlen = b->fill - (b->open & (ZB_CHUNK - 1)) - 2 - REC_FIXED - kl;
+	size_t rdlen = open_rdlen(b);
 	if (rdlen > 65535) {
 		b->err = "RDATA longer than 65535 octets";
 		goto fail;
@@ -293,14 +365,9 @@ int zb_end(struct zone_builder *b)
 		zb_cancel(b); /* kept by the served version */
 		return 0;
 	}
-	if (grow((void **)&b->idx, &b->idx_cap, b->n + 1, sizeof(*b->idx)) < 0) {
-		b->err = "out of memory";
+	if (keep(b) < 0)
 		goto fail;
-	}
-	b->idx[b->n++] = (uint32_t)b->open;
-	b->chunk_left[b->open >> ZB_CHUNK_SHIFT]++;
-	b->open = NONE;
-	return 0;
+	return b->stream == ZB_STREAM_OFF ? 0 : stream_step(b);
 fail:
 	zb_cancel(b);
 	return -1;
@@ -329,15 +396,23 @@ int zb_load(struct zone_builder *b, const struct zone *z)
 /* qsort has no context argument: the builder being sorted is passed here. */
 static const struct zone_builder *sort_b;
 
-/* Same owner, type and RDATA (the TTL is no part of an RR's identity). */
-static int rr_cmp(const uint8_t *a, const uint8_t *b)
+/* The owners of two records in canonical order (their keys). */
+static int key_cmp(const uint8_t *a, const uint8_t *b)
 {
 	size_t al = get16(a), bl = get16(b);
 	int c = memcmp(a + 2, b + 2, al < bl ? al : bl);
 	if (c)
 		return c;
-	if (al != bl)
-		return al < bl ? -1 : 1;
+	return al < bl ? -1 : al > bl;
+}
+
+/* Same owner, type and RDATA (the TTL is no part of an RR's identity). */
+static int rr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	int c = key_cmp(a, b);
+	if (c)
+		return c;
+	size_t al = get16(a), bl = get16(b);
 	uint16_t at = get16(a + 2 + al), bt = get16(b + 2 + bl);
 	if (at != bt)
 		return at < bt ? -1 : 1;
@@ -369,24 +444,34 @@ static int rec_cmp(const void *pa, const void *pb)
  * record.  Past a budget of moves the input is taken to be in no order and
  * qsort sorts it, from where the insertion got to: at most the budget is
  * lost. */
-void zb_sort(struct zone_builder *b)
+static void sort_range(struct zone_builder *b, size_t lo, size_t hi)
 {
 	sort_b = b;
-	size_t budget = b->n / 8 + 1024;
-	for (size_t i = 1; i < b->n; i++) {
+	size_t budget = (hi - lo) / 8 + 1024;
+	for (size_t i = lo + 1; i < hi; i++) {
 		uint32_t x = b->idx[i];
 		size_t j = i;
-		while (j > 0 && rec_cmp(&b->idx[j - 1], &x) > 0) {
+		while (j > lo && rec_cmp(&b->idx[j - 1], &x) > 0) {
 			b->idx[j] = b->idx[j - 1];
 			j--;
 			if (!budget--) {
 				b->idx[j] = x;
-				qsort(b->idx, b->n, sizeof(*b->idx), rec_cmp);
+				qsort(b->idx + lo, hi - lo, sizeof(*b->idx), rec_cmp);
 				return;
 			}
 		}
 		b->idx[j] = x;
 	}
+}
+
+static int unstream(struct zone_builder *b);
+
+int zb_sort(struct zone_builder *b)
+{
+	if (b->stream == ZB_STREAM_ON && unstream(b) < 0)
+		return -1;
+	sort_range(b, 0, b->n);
+	return 0;
 }
 
 void zb_record(const struct zone_builder *b, size_t i, struct zb_rec *out)
@@ -398,16 +483,7 @@ void zb_record(const struct zone_builder *b, size_t i, struct zb_rec *out)
 	out->seq = rec_seq(r);
 }
 
-struct layout {
-	struct zone_node *nodes;
-	size_t n_nodes, nodes_cap;
-	struct zone_rrset *rrsets;
-	size_t n_rrsets, rrsets_cap;
-	uint8_t *data;
-	size_t data_len, data_cap;
-};
-
-static int data_put(struct layout *l, const void *p, size_t n)
+static int data_put(struct zb_layout *l, const void *p, size_t n)
 {
 	if (grow((void **)&l->data, &l->data_cap, l->data_len + n, 1) < 0)
 		return -1;
@@ -417,7 +493,7 @@ static int data_put(struct layout *l, const void *p, size_t n)
 }
 
 /* Append a node for the first `labels` labels of key. */
-static int add_node(struct layout *l, const uint8_t *key, size_t klen, unsigned labels,
+static int add_node(struct zb_layout *l, const uint8_t *key, size_t klen, unsigned labels,
 		    uint32_t parent)
 {
 	if (l->n_nodes >= UINT32_MAX - 1 ||
@@ -450,18 +526,12 @@ static void consumed(struct zone_builder *b, size_t i, size_t j)
 	}
 }
 
-static int layout_records(struct zone_builder *b, struct layout *l)
+/* Records [from, to) of the sorted index are laid out after those before
+ * them (the walk's state is in l): an RRset for each owner and type, a node
+ * for each owner and each empty non-terminal above it. */
+static int lay_out(struct zone_builder *b, struct zb_layout *l, size_t from, size_t to)
 {
-	uint32_t path[130]; /* node index at each depth of the current path */
-	/* Copies, not pointers: the records they come from may be freed. */
-	uint8_t cur_key[NAME_KEY_MAX];
-	int have_key = 0;
-	size_t cur_klen = 0;
-	struct zone_rrset *rs = NULL;
-	uint8_t prev_cov[2];
-	int have_prev = 0;
-
-	for (size_t i = 0, j; i < b->n; consumed(b, i, j), i = j) {
+	for (size_t i = from, j; i < to; consumed(b, i, j), i = j) {
 		const uint8_t *r = rec_at(b, b->idx[i]);
 		uint16_t type;
 		uint32_t ttl;
@@ -473,7 +543,7 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 		 * The old zone holds it, a difference deletes or adds it;
 		 * an AXFR just adds it, perhaps twice (RFC 2181 5). */
 		int present = 0;
-		for (j = i; j < b->n && (j == i || rr_cmp(r, rec_at(b, b->idx[j])) == 0); j++) {
+		for (j = i; j < to && (j == i || rr_cmp(r, rec_at(b, b->idx[j])) == 0); j++) {
 			const uint8_t *x = rec_at(b, b->idx[j]);
 			uint32_t xttl = get32(x + 4 + get16(x));
 			switch (rec_op(x)) {
@@ -499,7 +569,7 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 		if (!present)
 			continue;
 
-		if (!have_key || klen != cur_klen || memcmp(key, cur_key, klen) != 0) {
+		if (!l->have_key || klen != l->klen || memcmp(key, l->key, klen) != 0) {
 			/* A new owner: add the ancestors missing between the
 			 * previous owner and this one (empty non-terminals),
 			 * then the owner itself. */
@@ -509,20 +579,20 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 					labels++;
 			if (labels > 127)
 				return -1;
-			if (have_key)
-				for (size_t k = 0; k < klen && k < cur_klen && key[k] == cur_key[k]; k++)
+			if (l->have_key)
+				for (size_t k = 0; k < klen && k < l->klen && key[k] == l->key[k]; k++)
 					if (key[k] == 0)
 						common++;
-			if (!have_key) {
+			if (!l->have_key) {
 				if (klen != 0) { /* no apex record: an empty apex */
 					if (add_node(l, key, 0, 0, 0) < 0)
 						return -1;
-					path[0] = 0;
+					l->path[0] = 0;
 				}
 			}
 			size_t pos = 0;
 			unsigned depth = 0;
-			for (; pos < klen && depth < (have_key ? common : 0); pos++)
+			for (; pos < klen && depth < (l->have_key ? common : 0); pos++)
 				if (key[pos] == 0)
 					depth++;
 			for (; depth + 1 < labels; ) {
@@ -530,24 +600,24 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 					pos++;
 				pos++;
 				depth++;
-				if (add_node(l, key, pos, depth, path[depth - 1]) < 0)
+				if (add_node(l, key, pos, depth, l->path[depth - 1]) < 0)
 					return -1;
-				path[depth] = (uint32_t)l->n_nodes - 1;
+				l->path[depth] = (uint32_t)l->n_nodes - 1;
 			}
-			if (add_node(l, key, klen, labels, labels ? path[labels - 1] : 0) < 0)
+			if (add_node(l, key, klen, labels, labels ? l->path[labels - 1] : 0) < 0)
 				return -1;
-			path[labels] = (uint32_t)l->n_nodes - 1;
-			memcpy(cur_key, key, klen);
-			have_key = 1;
-			cur_klen = klen;
-			rs = NULL;
+			l->path[labels] = (uint32_t)l->n_nodes - 1;
+			memcpy(l->key, key, klen);
+			l->have_key = 1;
+			l->klen = klen;
+			l->rs = NONE;
 		}
 		struct zone_node *n = &l->nodes[l->n_nodes - 1];
 		/* RRSIGs form one set per covered type (RFC 4034 3: each has
 		 * the TTL of the RRset it covers). */
-		int new_set = !rs || rs->type != type;
-		if (!new_set && type == T_RRSIG && have_prev && rdlen >= 2 &&
-		    memcmp(prev_cov, rd, 2) != 0)
+		int new_set = l->rs == NONE || l->rrsets[l->rs].type != type;
+		if (!new_set && type == T_RRSIG && l->have_prev && rdlen >= 2 &&
+		    memcmp(l->prev_cov, rd, 2) != 0)
 			new_set = 1;
 		if (new_set) {
 			if (n->n_rrsets == UINT16_MAX) {
@@ -557,14 +627,16 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			if (grow((void **)&l->rrsets, &l->rrsets_cap, l->n_rrsets + 1,
 				 sizeof(*l->rrsets)) < 0)
 				return -1;
-			rs = &l->rrsets[l->n_rrsets++];
-			rs->type = type;
-			rs->count = 0;
-			rs->ttl = ttl;
-			rs->rdata = (uint32_t)l->data_len;
+			l->rs = l->n_rrsets++;
+			struct zone_rrset *nrs = &l->rrsets[l->rs];
+			nrs->type = type;
+			nrs->count = 0;
+			nrs->ttl = ttl;
+			nrs->rdata = (uint32_t)l->data_len;
 			n->n_rrsets++;
-			have_prev = 0;
+			l->have_prev = 0;
 		}
+		struct zone_rrset *rs = &l->rrsets[l->rs];
 		if (rs->count == UINT16_MAX) {
 			b->err = "more than 65535 records in one RRset";
 			return -1;
@@ -578,15 +650,98 @@ static int layout_records(struct zone_builder *b, struct layout *l)
 			return -1;
 		rs->count++;
 		/* The type an RRSIG covers (its first two octets). */
-		have_prev = rdlen >= 2;
-		if (have_prev)
-			memcpy(prev_cov, rd, 2);
+		l->have_prev = rdlen >= 2;
+		if (l->have_prev)
+			memcpy(l->prev_cov, rd, 2);
 	}
 	return 0;
 }
 
+/* The record just kept (zb_end), for a zone laid out as it comes: a new
+ * owner after the one being gathered, in canonical order, lays that one's
+ * records out (sorted among themselves: their order is the primary's);
+ * an owner before it means the zone is not in that order after all. */
+static int stream_step(struct zone_builder *b)
+{
+	size_t k = b->n - 1;
+	if (b->stream == ZB_STREAM_UNDECIDED) {
+		/* Only a whole zone from nothing: the old records of an IXFR
+		 * and a comparison with the served version (zonepatch.h) need
+		 * all the records at once. */
+		b->stream = ZB_STREAM_OFF;
+		if (ICB_ZB_STREAM && k == 0 && b->op == ZB_ADD && b->seq == 0 && !b->compare &&
+		    !b->against && (b->lay = calloc(1, sizeof(*b->lay))) != NULL) {
+			b->lay->rs = NONE;
+			b->group = 0;
+			b->stream = ZB_STREAM_ON;
+		}
+		return 0;
+	}
+	if (b->op != ZB_ADD || b->seq != 0 || b->compare)
+		return unstream(b);
+	int c = key_cmp(rec_at(b, b->idx[k]), rec_at(b, b->idx[b->group]));
+	if (c == 0)
+		return 0;
+	if (c < 0)
+		return unstream(b);
+	sort_range(b, b->group, k);
+	const char *err = b->err;
+	b->err = "out of memory";
+	if (lay_out(b, b->lay, b->group, k) < 0)
+		return -1;
+	b->err = err;
+	b->group = k;
+	return 0;
+}
+
+/* Records came out of canonical order: those laid out go back among the
+ * records, as the layout holds them (duplicates gone, each with its
+ * RRset's TTL: what laying them out again makes of them), and all are
+ * sorted and laid out at the end. */
+static int unstream(struct zone_builder *b)
+{
+	struct zb_layout *l = b->lay;
+	b->stream = ZB_STREAM_OFF;
+	b->lay = NULL;
+	if (!l)
+		return 0;
+	/* The laid-out entries of idx point into chunks that may be gone. */
+	memmove(b->idx, b->idx + b->group, (b->n - b->group) * sizeof(*b->idx));
+	b->n -= b->group;
+	b->group = 0;
+	/* Counted against max_bytes once, when they came. */
+	size_t len = b->len, max = b->max_bytes;
+	uint8_t op = b->op;
+	uint32_t seq = b->seq;
+	b->max_bytes = 0;
+	b->op = ZB_ADD;
+	b->seq = 0;
+	int rc = 0;
+	for (size_t i = 0; i < l->n_nodes && rc == 0; i++) {
+		const struct zone_node *nd = &l->nodes[i];
+		const uint8_t *key = l->data + nd->key;
+		for (uint16_t r = 0; r < nd->n_rrsets && rc == 0; r++) {
+			const struct zone_rrset *rs = &l->rrsets[nd->rrsets + r];
+			const uint8_t *rd = l->data + rs->rdata;
+			for (uint16_t k = 0; k < rs->count && rc == 0; k++, rd = rdata_next(rd))
+				if ((rc = begin_key(b, key + 2, get16(key), rs->type, rs->ttl)) == 0 &&
+				    (rc = put(b, rd + 2, rdata_len(rd))) == 0)
+					rc = end_kept(b);
+		}
+	}
+	if (rc < 0 && b->open != NONE)
+		zb_cancel(b);
+	b->len = len;
+	b->max_bytes = max;
+	b->op = op;
+	b->seq = seq;
+	layout_free(l);
+	free(l);
+	return rc;
+}
+
 /* The flags, read through a zone laid over the layout (zone.c). */
-static void set_flags(struct layout *l)
+static void set_flags(struct zb_layout *l)
 {
 	struct zone view;
 	memset(&view, 0, sizeof(view));
@@ -608,7 +763,7 @@ struct proofs {
 	size_t n_aux;
 };
 
-static const struct zone_rrset *l_rrset(const struct layout *l, size_t node, uint16_t type)
+static const struct zone_rrset *l_rrset(const struct zb_layout *l, size_t node, uint16_t type)
 {
 	const struct zone_node *n = &l->nodes[node];
 	for (uint16_t r = 0; r < n->n_rrsets; r++)
@@ -619,7 +774,7 @@ static const struct zone_rrset *l_rrset(const struct layout *l, size_t node, uin
 
 /* The chain entry whose label is the largest not above want: the one that
  * covers (or matches) a hash; wrapping to the last (RFC 5155 7.2.1). */
-static uint32_t n3_cover(const struct layout *l, const struct proofs *p, const char *want, int *match)
+static uint32_t n3_cover(const struct zb_layout *l, const struct proofs *p, const char *want, int *match)
 {
 	size_t lo = 0, hi = p->n_nsec3;
 	while (lo < hi) {
@@ -635,7 +790,7 @@ static uint32_t n3_cover(const struct layout *l, const struct proofs *p, const c
 	return i;
 }
 
-static int prepare_proofs(struct zone_builder *b, struct layout *l, struct proofs *p)
+static int prepare_proofs(struct zone_builder *b, struct zb_layout *l, struct proofs *p)
 {
 	memset(p, 0, sizeof(*p));
 	const struct zone_rrset *param = l_rrset(l, 0, T_NSEC3PARAM);
@@ -723,7 +878,7 @@ static int prepare_proofs(struct zone_builder *b, struct layout *l, struct proof
 
 int zb_finish(struct zone_builder *b, struct zone **out)
 {
-	struct layout l;
+	struct zb_layout l;
 	struct proofs pr;
 	memset(&l, 0, sizeof(l));
 	memset(&pr, 0, sizeof(pr));
@@ -731,9 +886,20 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	*out = NULL;
 	b->err = "out of memory";
 
-	zb_sort(b);
-	if (layout_records(b, &l) < 0)
-		goto done;
+	if (b->stream == ZB_STREAM_ON) {
+		/* Laid out as it came, but for the last owner's records. */
+		l = *b->lay;
+		free(b->lay);
+		b->lay = NULL;
+		sort_range(b, b->group, b->n);
+		if (lay_out(b, &l, b->group, b->n) < 0)
+			goto done;
+	} else {
+		l.rs = NONE;
+		sort_range(b, 0, b->n);
+		if (lay_out(b, &l, 0, b->n) < 0)
+			goto done;
+	}
 	set_flags(&l);
 	/* The records are all in the layout now: give their memory back
 	 * before the final block is made, to lower the peak of a transfer. */

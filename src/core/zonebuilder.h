@@ -3,7 +3,9 @@
  * Records arrive in any order; the builder keeps them compactly (owner as a
  * lookup key, RDATA uncompressed), and finish() sorts them into canonical
  * order, merges RRsets, drops duplicate RRs (RFC 2181 5), adds the empty
- * non-terminals and lays the result out as one immutable block. */
+ * non-terminals and lays the result out as one immutable block.  A whole
+ * zone in canonical order (what primaries send) is laid out an owner at a
+ * time as it arrives instead, while the rest is still on its way. */
 #ifndef ICBIND_ZONEBUILDER_H
 #define ICBIND_ZONEBUILDER_H
 
@@ -11,6 +13,8 @@
 #include <stdint.h>
 
 #include "zone.h"
+
+struct zb_layout;
 
 struct zone_builder {
 	uint8_t apex[NAME_MAXLEN];
@@ -46,7 +50,17 @@ struct zone_builder {
 	uint8_t *seen;
 	size_t seen_split;  /* octets of RDATA in the base, before the patch's */
 	size_t n_seen;      /* records marked (copies included) */
+	/* A whole zone from nothing (AXFR, or IXFR answered by one) that
+	 * comes in canonical order, as primaries send it, is laid out as it
+	 * arrives: each owner's records once the next owner's start (zb_end),
+	 * so that finishing it is short.  Records out of that order put back
+	 * what was laid out among the records, to be sorted at the end. */
+	uint8_t stream;     /* ZB_STREAM_*: decided at the first record */
+	struct zb_layout *lay; /* what is laid out so far (ZB_STREAM_ON) */
+	size_t group;       /* first record (idx) of the owner not laid out */
 };
+
+enum { ZB_STREAM_UNDECIDED = 0, ZB_STREAM_ON = 1, ZB_STREAM_OFF = 2 };
 
 enum { ZB_OLD = 0, ZB_DEL = 1, ZB_ADD = 2 };
 
@@ -78,8 +92,10 @@ int zb_seen(const struct zone_builder *b, const struct zone_rrset *rs, const uin
 int zb_finish(struct zone_builder *b, struct zone **out);
 
 /* The records in canonical order, an RR's copies in the order they came:
- * the old zone, then each difference's deletions before its additions. */
-void zb_sort(struct zone_builder *b);
+ * the old zone, then each difference's deletions before its additions.
+ * What was laid out as it came goes back among them first.  0 or -1
+ * (b->err). */
+int zb_sort(struct zone_builder *b);
 
 /* Record i of the sorted order (valid until the builder changes). */
 struct zb_rec {

@@ -509,7 +509,8 @@ int zone_patch(struct zone_builder *b, const struct zone *cur, struct zone **out
 {
 	*out = NULL;
 	struct zone *base = base_of(cur);
-	zb_sort(b);
+	if (zb_sort(b) < 0)
+		return -1;
 	if (b->n == 0 || b->ignore_old)
 		return 1;
 	struct change *ch = malloc(b->n * sizeof(*ch));

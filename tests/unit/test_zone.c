@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/catalog.h"
+#include "core/limits.h"
 #include "core/rrtype.h"
 #include "core/zone.h"
 #include "core/zonebuilder.h"
@@ -92,10 +93,231 @@ static void test_zone_order(void)
 	free(in);
 }
 
+/* ---- a zone laid out as it arrives (zonebuilder.h) ------------------ */
+
+struct srec {
+	uint8_t owner[NAME_MAXLEN];
+	uint16_t type;
+	uint32_t ttl;
+	uint8_t rd[64];
+	size_t len;
+};
+struct srecs {
+	struct srec *v;
+	size_t n, cap;
+};
+
+static void srec_add(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		     const uint8_t *rd, size_t len)
+{
+	struct srecs *s = ctx;
+	if (s->n == s->cap || len > sizeof(s->v[0].rd))
+		return;
+	struct srec *r = &s->v[s->n++];
+	memcpy(r->owner, owner, name_len(owner));
+	r->type = type;
+	r->ttl = ttl;
+	memcpy(r->rd, rd, len);
+	r->len = len;
+}
+
+/* The zone of the records in this order; laid out as they come unless
+ * stream is 0.  *state: the builder's stream state after the last
+ * record; *freed: chunks already given back then; *len: octets counted. */
+static struct zone *stream_build(const uint8_t *apex, struct srec *const *order, size_t n,
+				 int stream, size_t max_bytes, uint8_t *state, size_t *freed,
+				 size_t *len)
+{
+	static struct zone_builder zb;
+	zb_init(&zb, apex, max_bytes);
+	if (!stream)
+		zb.stream = ZB_STREAM_OFF;
+	int ok = 1;
+	for (size_t i = 0; i < n && ok; i++)
+		ok = zb_begin(&zb, order[i]->owner, order[i]->type, order[i]->ttl) == 0 &&
+		     zb_rdata(&zb, order[i]->rd, order[i]->len) == 0 && zb_end(&zb) == 0;
+	*state = zb.stream;
+	*freed = 0;
+	for (size_t c = 0; c < zb.n_chunks; c++)
+		*freed += zb.chunk[c] == NULL;
+	*len = zb.len;
+	struct zone *z = NULL;
+	if (!ok || zb_finish(&zb, &z) < 0)
+		printf("stream_build: %s\n", zb.err ? zb.err : "?");
+	zb_free(&zb);
+	return z;
+}
+
+static int same_zone(const struct zone *a, const struct zone *b)
+{
+	if (!a || !b || a->n_nodes != b->n_nodes || a->n_rrsets != b->n_rrsets ||
+	    a->n_records != b->n_records || a->bytes != b->bytes || a->dnssec != b->dnssec)
+		return 0;
+	size_t d = (size_t)(a->data - (const uint8_t *)a);
+	return memcmp(a->nodes, b->nodes, a->n_nodes * sizeof(*a->nodes)) == 0 &&
+	       memcmp(a->rrsets, b->rrsets, a->n_rrsets * sizeof(*a->rrsets)) == 0 &&
+	       memcmp(a->data, b->data, a->bytes - d) == 0;
+}
+
+/* Whatever order the records come in, and whether or not the builder lays
+ * them out as they come, the zone is the same, octet for octet: records
+ * in a primary's canonical order (laid out as they come, chunks given back
+ * on the way), each owner's records out of order among themselves (still
+ * so), and orders that break off (an early record last, the apex's
+ * records last, a shuffle: what was laid out goes back among the records,
+ * counted once against the size limit). */
+static void test_zone_stream(void)
+{
+	/* Records of 30-40 octets: those of a few chunks of the builder. */
+	enum { OWNERS = (int)(ZB_CHUNK / 64) + 16 };
+	enum { W = 120, LINES = 8 + 3 * OWNERS };
+	char (*lines)[W] = malloc(LINES * sizeof(*lines));
+	const char **in = malloc((LINES + 1) * sizeof(*in));
+	struct srecs s = { malloc(2 * LINES * sizeof(struct srec)), 0, 2 * LINES };
+	struct srec **order = malloc(2 * LINES * sizeof(*order)), **o2 = malloc(2 * LINES * sizeof(*o2));
+	CHECK(lines && in && s.v && order && o2);
+	if (!lines || !in || !s.v || !order || !o2)
+		goto out;
+	size_t k = 0;
+	snprintf(lines[k++], W, "@ 3600 SOA ns1 host 7 100 200 300 60");
+	snprintf(lines[k++], W, "@ 3600 NS ns1");
+	snprintf(lines[k++], W, "ns1 3600 A 192.0.2.1");
+	snprintf(lines[k++], W, "a.b.c.d.deep 300 A 192.0.2.4");
+	snprintf(lines[k++], W, "*.wild 300 TXT w");
+	snprintf(lines[k++], W, "sub 300 NS ns.sub");
+	snprintf(lines[k++], W, "ns.sub 300 A 192.0.2.9");
+	/* RRSIGs over A and TXT at one name: two sets (RFC 4034 3). */
+	snprintf(lines[k++], W, "h0000.g0 300 TYPE46 000108020000012c00000000000000001234"
+				"076578616d706c6503636f6d00aabbcc");
+	for (int i = 0; i < OWNERS; i++) {
+		snprintf(lines[k++], W, "h%04d.g%d 300 A 192.0.2.%d", i, i % 7, i % 250);
+		snprintf(lines[k++], W, "h%04d.g%d 300 TXT t%d", i, i % 7, i);
+		if (i % 2)
+			snprintf(lines[k++], W, "h%04d.g%d 300 MX %d mx", i, i % 7, i % 5);
+		else /* an RRSIG over the TXT */
+			snprintf(lines[k++], W, "h%04d.g%d 300 TYPE46 001008020000012c0000000000000000"
+				 "1234076578616d706c6503636f6d00aabbcc", i, i % 7);
+	}
+	for (size_t i = 0; i < k; i++)
+		in[i] = lines[i];
+	in[k] = NULL;
+	struct zone *canon = tz_build("example.com", in);
+	CHECK(canon != NULL);
+	if (!canon)
+		goto out;
+	zone_walk(canon, srec_add, &s); /* canonical order */
+	size_t n = s.n;
+	CHECK_EQ(n, canon->n_records);
+	/* Copies of some records, next to them: a higher TTL (dropped with
+	 * the copy) and a lower one (the RRset's TTL). */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		order[m++] = &s.v[i];
+		if (i % 13 == 5 && s.n < s.cap) {
+			s.v[s.n] = s.v[i];
+			s.v[s.n].ttl = s.v[i].ttl + (i % 26 == 5 ? 50 : -10u);
+			order[m++] = &s.v[s.n++];
+		}
+	}
+	uint8_t apex[NAME_MAXLEN];
+	name_from_text("example.com", apex);
+	uint8_t st;
+	size_t freed, len, len_all;
+	/* The reference: a shuffle, laid out at the end. */
+	memcpy(o2, order, m * sizeof(*o2));
+	uint32_t r = 777;
+	for (size_t i = m - 1; i > 0; i--) {
+		r = r * 1103515245u + 12345u;
+		size_t j = (r >> 8) % (i + 1);
+		struct srec *t = o2[i];
+		o2[i] = o2[j];
+		o2[j] = t;
+	}
+	struct zone *ref = stream_build(apex, o2, m, 0, 0, &st, &freed, &len);
+	CHECK(ref && st == ZB_STREAM_OFF);
+	CHECK(ref && ref->n_records == canon->n_records);
+	/* The same shuffle, streaming allowed: it breaks off early. */
+	struct zone *z = stream_build(apex, o2, m, 1, 0, &st, &freed, &len);
+	CHECK(same_zone(ref, z) && st == ZB_STREAM_OFF);
+	zone_free(z);
+	/* Canonical order, copies next to their records. */
+	z = stream_build(apex, order, m, 1, 0, &st, &freed, &len_all);
+	CHECK(same_zone(ref, z));
+	CHECK_EQ(st, ICB_ZB_STREAM ? ZB_STREAM_ON : ZB_STREAM_OFF);
+	CHECK(ICB_ZB_STREAM ? freed > 0 : freed == 0);
+	zone_free(z);
+	/* Each owner's records reversed among themselves. */
+	for (size_t i = 0, j; i < m; i = j) {
+		for (j = i; j < m && name_equal(order[j]->owner, order[i]->owner); j++)
+			;
+		for (size_t a = 0; a < j - i; a++)
+			o2[i + a] = order[j - 1 - a];
+	}
+	z = stream_build(apex, o2, m, 1, 0, &st, &freed, &len);
+	CHECK(same_zone(ref, z));
+	CHECK_EQ(st, ICB_ZB_STREAM ? ZB_STREAM_ON : ZB_STREAM_OFF);
+	zone_free(z);
+	/* An early record last: most of the zone is laid out when the order
+	 * breaks; within the size limit that all the records take. */
+	memcpy(o2, order, 10 * sizeof(*o2));
+	memcpy(o2 + 10, order + 11, (m - 11) * sizeof(*o2));
+	o2[m - 1] = order[10];
+	z = stream_build(apex, o2, m, 1, len_all, &st, &freed, &len);
+	CHECK(same_zone(ref, z) && st == ZB_STREAM_OFF && len == len_all);
+	zone_free(z);
+	/* The apex's records last: the zone starts without its apex. */
+	size_t a = 0;
+	while (a < m && name_equal(order[a]->owner, apex))
+		a++;
+	CHECK(a >= 2);
+	memcpy(o2, order + a, (m - a) * sizeof(*o2));
+	memcpy(o2 + m - a, order, a * sizeof(*o2));
+	z = stream_build(apex, o2, m, 1, 0, &st, &freed, &len);
+	CHECK(same_zone(ref, z) && st == ZB_STREAM_OFF);
+	zone_free(z);
+
+	/* zb_sort() on a builder laying out as it goes puts it all back;
+	 * the old records of an IXFR are never laid out as they come. */
+	{
+		static struct zone_builder zb;
+		zb_init(&zb, apex, 0);
+		int ok = 1;
+		for (size_t i = 0; i < m && ok; i++)
+			ok = zb_begin(&zb, order[i]->owner, order[i]->type, order[i]->ttl) == 0 &&
+			     zb_rdata(&zb, order[i]->rd, order[i]->len) == 0 && zb_end(&zb) == 0;
+		CHECK(ok && zb.stream == (ICB_ZB_STREAM ? ZB_STREAM_ON : ZB_STREAM_OFF));
+		CHECK(zb_sort(&zb) == 0 && zb.stream == ZB_STREAM_OFF);
+		struct zb_rec a1, b1;
+		int sorted = 1;
+		for (size_t i = 1; i < zb.n && sorted; i++) {
+			zb_record(&zb, i - 1, &a1);
+			zb_record(&zb, i, &b1);
+			int c = memcmp(a1.key, b1.key, a1.klen < b1.klen ? a1.klen : b1.klen);
+			sorted = c < 0 || (c == 0 && a1.klen <= b1.klen);
+		}
+		CHECK(sorted && zb.n >= canon->n_records);
+		z = NULL;
+		CHECK(zb_finish(&zb, &z) == 0 && same_zone(ref, z));
+		zone_free(z);
+		zb_init(&zb, apex, 0);
+		CHECK(zb_load(&zb, ref) == 0 && zb.stream == ZB_STREAM_OFF);
+		zb_free(&zb);
+	}
+	zone_free(ref);
+	zone_free(canon);
+out:
+	free(lines);
+	free(in);
+	free(s.v);
+	free(order);
+	free(o2);
+}
+
 void test_zone(void);
 void test_zone(void)
 {
 	test_zone_order();
+	test_zone_stream();
 	static const char *const recs[] = {
 		"@ 3600 SOA ns1 host 7 100 200 300 60",
 		"@ 3600 NS ns1",
