@@ -48,6 +48,7 @@ KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 DNSPERF = shutil.which("dnsperf") or "/usr/bin/dnsperf"
 VALGRIND = shutil.which("valgrind") or "/usr/bin/valgrind"
+KDIG = shutil.which("kdig") or "/usr/bin/kdig"
 
 MODES = {
     # A few minutes: the small and the middle zone, three rounds of short runs.
@@ -500,6 +501,26 @@ class Bench:
         if t is None:
             raise RuntimeError("the Knot primary did not start:\n" + self.primary.logtext()[-3000:])
         say("primary up in %.1fs, serial %s" % (t, soa_serial(self.ports["primary"])))
+        self.settle_primary()
+
+    def settle_primary(self):
+        """One whole transfer out, then idle: what the primary does after
+        loading a zone, and its first transfer out (its memory paged in),
+        would otherwise fall on the secondary that starts first, ICBIND in
+        every size's first round."""
+        t0 = time.time()
+        subprocess.run([KDIG, "@" + ADDR, "-p", str(self.ports["primary"]), ZONE, "AXFR", "+noall",
+                        "+time=60", "+retry=0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=600)
+        t_axfr = time.time() - t0
+        t1 = time.time()
+        while time.time() - t1 < 60:
+            c0 = self.primary.cpu()
+            time.sleep(0.5)
+            if self.primary.cpu() - c0 < 0.05:
+                break
+        say("primary settled: a whole transfer out in %.1fs (kdig), idle after %.1fs more"
+            % (t_axfr, time.time() - t1))
 
     def knotc(self, *args):
         r = subprocess.run([KNOTC, "-c", self.primary_conf, "-t", "60"] + list(args),

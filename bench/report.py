@@ -333,7 +333,8 @@ def markdown(R, pngs):
     w(metric_table(R, "lat.lost", "", SERVERS + ["echo"], ratios=False))
 
     w("\n## Time from start to serving the zone\n")
-    w("Seconds from starting the server (the primary already up) to its first authoritative "
+    w("Seconds from starting the server (the primary already up, settled by one whole transfer "
+      "out) to its first authoritative "
       "SOA answer with the current serial; includes the transfer.\n")
     w(metric_table(R, "serve_s", "s", SERVERS))
 
