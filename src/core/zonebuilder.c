@@ -210,6 +210,8 @@ static int begin_key(struct zone_builder *b, const uint8_t *key, size_t kl, uint
 
 int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl)
 {
+	if (b->stream == ZB_STREAM_FAILED)
+		return -1; /* b->err says why */
 	int rel = name_in_zone(owner, b->apex);
 	if (rel < 0) {
 		b->err = "record outside the zone";
@@ -347,6 +349,12 @@ static int end_kept(struct zone_builder *b)
 
 int zb_end(struct zone_builder *b)
 {
+	if (b->stream == ZB_STREAM_FAILED)
+		return -1;
+	if (b->open == NONE) {
+		b->err = "no record begun";
+		return -1;
+	}
 	uint8_t *r = rec_at(b, b->open);
 	size_t kl = get16(r);
 	size_t rdlen = open_rdlen(b);
@@ -468,7 +476,7 @@ static int unstream(struct zone_builder *b);
 
 int zb_sort(struct zone_builder *b)
 {
-	if (b->stream == ZB_STREAM_ON && unstream(b) < 0)
+	if (b->stream == ZB_STREAM_FAILED || (b->stream == ZB_STREAM_ON && unstream(b) < 0))
 		return -1;
 	sort_range(b, 0, b->n);
 	return 0;
@@ -657,6 +665,19 @@ static int lay_out(struct zone_builder *b, struct zb_layout *l, size_t from, siz
 	return 0;
 }
 
+/* Laying out as the records come failed: so does every later call. */
+static int stream_failed(struct zone_builder *b, const char *why)
+{
+	if (b->lay) {
+		layout_free(b->lay);
+		free(b->lay);
+		b->lay = NULL;
+	}
+	b->stream = ZB_STREAM_FAILED;
+	b->err = why;
+	return -1;
+}
+
 /* The record just kept (zb_end), for a zone laid out as it comes: a new
  * owner after the one being gathered, in canonical order, lays that one's
  * records out (sorted among themselves: their order is the primary's);
@@ -677,8 +698,11 @@ static int stream_step(struct zone_builder *b)
 		}
 		return 0;
 	}
-	if (b->op != ZB_ADD || b->seq != 0 || b->compare)
-		return unstream(b);
+	if (b->op != ZB_ADD || b->seq != 0 || b->compare) {
+		if (b->group == 0)
+			return unstream(b); /* nothing laid out yet */
+		return stream_failed(b, "differences after records of a whole zone");
+	}
 	int c = key_cmp(rec_at(b, b->idx[k]), rec_at(b, b->idx[b->group]));
 	if (c == 0)
 		return 0;
@@ -687,8 +711,9 @@ static int stream_step(struct zone_builder *b)
 	sort_range(b, b->group, k);
 	const char *err = b->err;
 	b->err = "out of memory";
+	/* Records were consumed and chunks freed: no going back. */
 	if (lay_out(b, b->lay, b->group, k) < 0)
-		return -1;
+		return stream_failed(b, b->err);
 	b->err = err;
 	b->group = k;
 	return 0;
@@ -884,6 +909,12 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	memset(&pr, 0, sizeof(pr));
 	int rc = -1;
 	*out = NULL;
+	if (b->stream == ZB_STREAM_FAILED) {
+		const char *why = b->err;
+		zb_free(b);
+		b->err = why;
+		return -1;
+	}
 	b->err = "out of memory";
 
 	if (b->stream == ZB_STREAM_ON) {

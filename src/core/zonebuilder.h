@@ -50,17 +50,22 @@ struct zone_builder {
 	uint8_t *seen;
 	size_t seen_split;  /* octets of RDATA in the base, before the patch's */
 	size_t n_seen;      /* records marked (copies included) */
-	/* A whole zone from nothing (AXFR, or IXFR answered by one) that
-	 * comes in canonical order, as primaries send it, is laid out as it
-	 * arrives: each owner's records once the next owner's start (zb_end),
-	 * so that finishing it is short.  Records out of that order put back
-	 * what was laid out among the records, to be sorted at the end. */
+	/* A whole zone from nothing (its first transfer: a refresh is
+	 * compared with the served version instead) that comes in canonical
+	 * order, as primaries send it, is laid out as it arrives: each
+	 * owner's records once the next owner's start (zb_end), so that
+	 * finishing it is short.  Records out of that order put back what was
+	 * laid out among the records, to be sorted at the end.  Once records
+	 * are laid out, records of another op or seq are refused (the layout
+	 * keeps an RRset's TTL, not each record's, which a deletion or a
+	 * later difference would need), and a failure to lay out sticks:
+	 * every later call fails with it. */
 	uint8_t stream;     /* ZB_STREAM_*: decided at the first record */
 	struct zb_layout *lay; /* what is laid out so far (ZB_STREAM_ON) */
 	size_t group;       /* first record (idx) of the owner not laid out */
 };
 
-enum { ZB_STREAM_UNDECIDED = 0, ZB_STREAM_ON = 1, ZB_STREAM_OFF = 2 };
+enum { ZB_STREAM_UNDECIDED = 0, ZB_STREAM_ON = 1, ZB_STREAM_OFF = 2, ZB_STREAM_FAILED = 3 };
 
 enum { ZB_OLD = 0, ZB_DEL = 1, ZB_ADD = 2 };
 

@@ -303,6 +303,71 @@ static void test_zone_stream(void)
 		CHECK(zb_load(&zb, ref) == 0 && zb.stream == ZB_STREAM_OFF);
 		zb_free(&zb);
 	}
+	/* Once records are laid out, a deletion or a later difference is
+	 * refused (the layout keeps RRset TTLs, not each record's), and so is
+	 * everything after it; laid out at the end, the same calls build. */
+	for (int st2 = 0; st2 < 2 && ICB_ZB_STREAM; st2++) {
+		static struct zone_builder zb;
+		zb_init(&zb, apex, 0);
+		if (!st2)
+			zb.stream = ZB_STREAM_OFF;
+		int ok = 1;
+		for (size_t i = 0; i < 40 && ok; i++)
+			ok = zb_begin(&zb, order[i]->owner, order[i]->type, order[i]->ttl) == 0 &&
+			     zb_rdata(&zb, order[i]->rd, order[i]->len) == 0 && zb_end(&zb) == 0;
+		CHECK(ok);
+		zb.op = ZB_DEL;
+		zb.seq = 1;
+		ok = zb_begin(&zb, order[30]->owner, order[30]->type, order[30]->ttl) == 0 &&
+		     zb_rdata(&zb, order[30]->rd, order[30]->len) == 0 && zb_end(&zb) == 0;
+		CHECK_EQ(ok, !st2);
+		CHECK(st2 ? zb.stream == ZB_STREAM_FAILED && strstr(zb.err, "differences") : 1);
+		zb.op = ZB_ADD;
+		zb.seq = 0;
+		CHECK_EQ(zb_begin(&zb, order[50]->owner, order[50]->type, order[50]->ttl), st2 ? -1 : 0);
+		if (!st2)
+			CHECK(zb_rdata(&zb, order[50]->rd, order[50]->len) == 0 && zb_end(&zb) == 0);
+		z = NULL;
+		CHECK_EQ(zb_finish(&zb, &z), st2 ? -1 : 0);
+		CHECK(st2 ? z == NULL && strstr(zb.err, "differences") : z != NULL);
+		zone_free(z);
+		zb_free(&zb);
+	}
+#if ZB_CHUNK_SHIFT >= 16
+	/* A layout that fails on the way (an RRset of 65536 records, laid out
+	 * when the next owner starts): that call fails, and every later one,
+	 * with the same reason, as the build at the end fails. */
+	for (int st2 = 0; st2 < 2; st2++) {
+		static struct zone_builder zb;
+		zb_init(&zb, apex, 0);
+		if (!st2)
+			zb.stream = ZB_STREAM_OFF;
+		uint8_t big[NAME_MAXLEN], next[NAME_MAXLEN], a4[4] = { 10, 0, 0, 0 };
+		tz_name("big", "example.com", big);
+		tz_name("next", "example.com", next);
+		int ok = zb_begin(&zb, order[0]->owner, order[0]->type, order[0]->ttl) == 0 &&
+			 zb_rdata(&zb, order[0]->rd, order[0]->len) == 0 && zb_end(&zb) == 0;
+		for (uint32_t i = 0; i < 65536 && ok; i++) {
+			a4[1] = (uint8_t)(i >> 16);
+			a4[2] = (uint8_t)(i >> 8);
+			a4[3] = (uint8_t)i;
+			ok = zb_begin(&zb, big, T_A, 300) == 0 && zb_rdata(&zb, a4, 4) == 0 &&
+			     zb_end(&zb) == 0;
+		}
+		CHECK(ok);
+		ok = zb_begin(&zb, next, T_A, 300) == 0 && zb_rdata(&zb, a4, 4) == 0 && zb_end(&zb) == 0;
+		CHECK_EQ(ok, !st2);
+		if (st2) {
+			CHECK(zb.stream == ZB_STREAM_FAILED && strstr(zb.err, "65535 records"));
+			CHECK_EQ(zb_begin(&zb, next, T_TXT, 300), -1);
+			CHECK_EQ(zb_sort(&zb), -1);
+		}
+		z = NULL;
+		CHECK_EQ(zb_finish(&zb, &z), -1);
+		CHECK(z == NULL && zb.err && strstr(zb.err, "65535 records"));
+		zb_free(&zb);
+	}
+#endif
 	zone_free(ref);
 	zone_free(canon);
 out:
