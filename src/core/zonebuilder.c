@@ -103,7 +103,6 @@ void zb_free(struct zone_builder *b)
 		b->lay = NULL;
 	}
 	b->stream = ZB_STREAM_UNDECIDED;
-	b->group = 0;
 }
 
 static inline uint8_t *rec_at(const struct zone_builder *b, size_t off)
@@ -693,29 +692,31 @@ static int stream_step(struct zone_builder *b)
 		if (ICB_ZB_STREAM && k == 0 && b->op == ZB_ADD && b->seq == 0 && !b->compare &&
 		    !b->against && (b->lay = calloc(1, sizeof(*b->lay))) != NULL) {
 			b->lay->rs = NONE;
-			b->group = 0;
 			b->stream = ZB_STREAM_ON;
 		}
 		return 0;
 	}
 	if (b->op != ZB_ADD || b->seq != 0 || b->compare) {
-		if (b->group == 0)
+		if (b->lay->n_nodes == 0)
 			return unstream(b); /* nothing laid out yet */
 		return stream_failed(b, "differences after records of a whole zone");
 	}
-	int c = key_cmp(rec_at(b, b->idx[k]), rec_at(b, b->idx[b->group]));
+	/* idx holds the owner being gathered only (idx[0] on), and now the
+	 * record just kept. */
+	int c = key_cmp(rec_at(b, b->idx[k]), rec_at(b, b->idx[0]));
 	if (c == 0)
 		return 0;
 	if (c < 0)
 		return unstream(b);
-	sort_range(b, b->group, k);
+	sort_range(b, 0, k);
 	const char *err = b->err;
 	b->err = "out of memory";
 	/* Records were consumed and chunks freed: no going back. */
-	if (lay_out(b, b->lay, b->group, k) < 0)
+	if (lay_out(b, b->lay, 0, k) < 0)
 		return stream_failed(b, b->err);
 	b->err = err;
-	b->group = k;
+	b->idx[0] = b->idx[k]; /* the laid-out ones need no index */
+	b->n = 1;
 	return 0;
 }
 
@@ -730,10 +731,6 @@ static int unstream(struct zone_builder *b)
 	b->lay = NULL;
 	if (!l)
 		return 0;
-	/* The laid-out entries of idx point into chunks that may be gone. */
-	memmove(b->idx, b->idx + b->group, (b->n - b->group) * sizeof(*b->idx));
-	b->n -= b->group;
-	b->group = 0;
 	/* Counted against max_bytes once, when they came. */
 	size_t len = b->len, max = b->max_bytes;
 	uint8_t op = b->op;
@@ -922,8 +919,8 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 		l = *b->lay;
 		free(b->lay);
 		b->lay = NULL;
-		sort_range(b, b->group, b->n);
-		if (lay_out(b, &l, b->group, b->n) < 0)
+		sort_range(b, 0, b->n);
+		if (lay_out(b, &l, 0, b->n) < 0)
 			goto done;
 	} else {
 		l.rs = NONE;

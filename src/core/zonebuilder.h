@@ -61,8 +61,8 @@ struct zone_builder {
 	 * later difference would need), and a failure to lay out sticks:
 	 * every later call fails with it. */
 	uint8_t stream;     /* ZB_STREAM_*: decided at the first record */
-	struct zb_layout *lay; /* what is laid out so far (ZB_STREAM_ON) */
-	size_t group;       /* first record (idx) of the owner not laid out */
+	struct zb_layout *lay; /* what is laid out so far (ZB_STREAM_ON); idx
+				* then holds the owner being gathered only */
 };
 
 enum { ZB_STREAM_UNDECIDED = 0, ZB_STREAM_ON = 1, ZB_STREAM_OFF = 2, ZB_STREAM_FAILED = 3 };

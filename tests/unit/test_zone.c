@@ -286,6 +286,9 @@ static void test_zone_stream(void)
 			ok = zb_begin(&zb, order[i]->owner, order[i]->type, order[i]->ttl) == 0 &&
 			     zb_rdata(&zb, order[i]->rd, order[i]->len) == 0 && zb_end(&zb) == 0;
 		CHECK(ok && zb.stream == (ICB_ZB_STREAM ? ZB_STREAM_ON : ZB_STREAM_OFF));
+		/* Laid out as they came, only the last owner's records are
+		 * still indexed (at most three and a copy). */
+		CHECK(ICB_ZB_STREAM ? zb.n >= 1 && zb.n <= 4 && zb.idx_cap <= 64 : zb.n == m);
 		CHECK(zb_sort(&zb) == 0 && zb.stream == ZB_STREAM_OFF);
 		struct zb_rec a1, b1;
 		int sorted = 1;
