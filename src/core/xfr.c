@@ -222,36 +222,25 @@ static int name_octet(struct xfr_parser *p, uint8_t b, uint16_t off)
 }
 
 /* The name machine over the avail (>= 1) octets at d, which start at
- * message offset off; *used says how many it took.  The rest of a label
- * is one step; otherwise it goes on while the octets last: a whole label
- * at hand is taken at once (names mostly come within one read), else an
- * octet at a time, until the name ends or a label runs past d. */
+ * message offset off; *used says how many it took.  It goes on while the
+ * octets last (names mostly come within one read), a label's octets at
+ * once, until the name ends or the octets run out inside it. */
 static int name_take(struct xfr_parser *p, const uint8_t *d, size_t avail, uint16_t off, size_t *used)
 {
-	struct xfr_name *n = &p->nm;
-	if (n->state == N_LABEL) {
-		size_t k = name_step(p);
-		k = k < avail ? k : avail;
-		*used = k;
-		return name_label(p, d, k);
-	}
 	size_t k = 0;
 	int r = 0;
-	while (r == 0 && k < avail && n->state != N_LABEL) {
-		uint8_t b = d[k];
-		if (n->state == N_LEN && b != 0 && b < 0x40 && k + 1 + (size_t)b <= avail) {
-			if (n->len + 1 + b + 1 > NAME_MAXLEN)
-				return fail(p, "name longer than 255 octets", NULL), -1;
-			n->buf[n->len] = b;
-			memcpy(n->buf + n->len + 1, d + k + 1, b);
-			if (label_add(p, (uint16_t)(off + k), n->buf + n->len + 1, b) < 0)
-				return fail(p, "too many names in one message", NULL), -1;
-			n->len += 1 + b;
-			k += 1 + (size_t)b;
-			continue;
+	while (r == 0 && k < avail) {
+		if (p->nm.state == N_LABEL) {
+			size_t m = name_step(p);
+			m = m < avail - k ? m : avail - k;
+			r = name_label(p, d + k, m);
+			k += m;
+			if (p->nm.state == N_LABEL)
+				break; /* the label goes on in the next read */
+		} else {
+			r = name_octet(p, d[k], (uint16_t)(off + k));
+			k++;
 		}
-		r = name_octet(p, b, (uint16_t)(off + k));
-		k++;
 	}
 	*used = k;
 	return r;

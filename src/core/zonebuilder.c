@@ -173,12 +173,17 @@ static int put(struct zone_builder *b, const void *p, size_t n)
 	return 0;
 }
 
-/* Start a record of the owner with this key. */
-static int begin_key(struct zone_builder *b, const uint8_t *key, size_t kl, uint16_t type,
-		     uint32_t ttl)
+int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl)
 {
+	if (b->stream == ZB_STREAM_FAILED)
+		return -1; /* b->err says why */
+	int rel = name_in_zone(owner, b->apex);
+	if (rel < 0) {
+		b->err = "record outside the zone";
+		return -1;
+	}
 	uint8_t hdr[2 + NAME_KEY_MAX + REC_FIXED];
-	memcpy(hdr + 2, key, kl);
+	size_t kl = name_key(owner, (unsigned)rel, hdr + 2);
 	put16(hdr, (uint16_t)kl);
 	put16(hdr + 2 + kl, type);
 	put32(hdr + 4 + kl, ttl);
@@ -205,19 +210,6 @@ static int begin_key(struct zone_builder *b, const uint8_t *key, size_t kl, uint
 		return -1;
 	}
 	return 0;
-}
-
-int zb_begin(struct zone_builder *b, const uint8_t *owner, uint16_t type, uint32_t ttl)
-{
-	if (b->stream == ZB_STREAM_FAILED)
-		return -1; /* b->err says why */
-	int rel = name_in_zone(owner, b->apex);
-	if (rel < 0) {
-		b->err = "record outside the zone";
-		return -1;
-	}
-	uint8_t key[NAME_KEY_MAX];
-	return begin_key(b, key, name_key(owner, (unsigned)rel, key), type, ttl);
 }
 
 int zb_rdata(struct zone_builder *b, const void *p, size_t n)
@@ -319,33 +311,6 @@ static int served_as_is(struct zone_builder *b, const uint8_t *key, size_t klen,
 
 static int stream_step(struct zone_builder *b);
 
-/* The open record is complete: it joins the records. */
-static int keep(struct zone_builder *b)
-{
-	if (grow((void **)&b->idx, &b->idx_cap, b->n + 1, sizeof(*b->idx)) < 0) {
-		b->err = "out of memory";
-		return -1;
-	}
-	b->idx[b->n++] = (uint32_t)b->open;
-	b->chunk_left[b->open >> ZB_CHUNK_SHIFT]++;
-	b->open = NONE;
-	return 0;
-}
-
-/* The RDATA octets of the open record so far. */
-static size_t open_rdlen(const struct zone_builder *b)
-{
-	return b->fill - (b->open & (ZB_CHUNK - 1)) - 2 - REC_FIXED - get16(rec_at(b, b->open));
-}
-
-/* Close the open record, whose RDATA is known to be good, and keep it. */
-static int end_kept(struct zone_builder *b)
-{
-	uint8_t *r = rec_at(b, b->open);
-	put16(r + 13 + get16(r), (uint16_t)open_rdlen(b));
-	return keep(b);
-}
-
 int zb_end(struct zone_builder *b)
 {
 	if (b->stream == ZB_STREAM_FAILED)
@@ -356,7 +321,7 @@ int zb_end(struct zone_builder *b)
 	}
 	uint8_t *r = rec_at(b, b->open);
 	size_t kl = get16(r);
-	size_t rdlen = open_rdlen(b);
+	size_t rdlen = b->fill - (b->open & (ZB_CHUNK - 1)) - 2 - REC_FIXED - kl;
 	if (rdlen > 65535) {
 		b->err = "RDATA longer than 65535 octets";
 		goto fail;
@@ -372,8 +337,13 @@ int zb_end(struct zone_builder *b)
 		zb_cancel(b); /* kept by the served version */
 		return 0;
 	}
-	if (keep(b) < 0)
+	if (grow((void **)&b->idx, &b->idx_cap, b->n + 1, sizeof(*b->idx)) < 0) {
+		b->err = "out of memory";
 		goto fail;
+	}
+	b->idx[b->n++] = (uint32_t)b->open;
+	b->chunk_left[b->open >> ZB_CHUNK_SHIFT]++;
+	b->open = NONE;
 	return b->stream == ZB_STREAM_OFF ? 0 : stream_step(b);
 fail:
 	zb_cancel(b);
@@ -406,11 +376,7 @@ static const struct zone_builder *sort_b;
 /* The owners of two records in canonical order (their keys). */
 static int key_cmp(const uint8_t *a, const uint8_t *b)
 {
-	size_t al = get16(a), bl = get16(b);
-	int c = memcmp(a + 2, b + 2, al < bl ? al : bl);
-	if (c)
-		return c;
-	return al < bl ? -1 : al > bl;
+	return zone_octets_cmp(a + 2, get16(a), b + 2, get16(b));
 }
 
 /* Same owner, type and RDATA (the TTL is no part of an RR's identity). */
@@ -423,11 +389,8 @@ static int rr_cmp(const uint8_t *a, const uint8_t *b)
 	uint16_t at = get16(a + 2 + al), bt = get16(b + 2 + bl);
 	if (at != bt)
 		return at < bt ? -1 : 1;
-	size_t ar = get16(a + 13 + al), br = get16(b + 13 + bl);
-	c = memcmp(a + 2 + REC_FIXED + al, b + 2 + REC_FIXED + bl, ar < br ? ar : br);
-	if (c)
-		return c;
-	return ar < br ? -1 : ar > br;
+	return zone_octets_cmp(a + 2 + REC_FIXED + al, get16(a + 13 + al), b + 2 + REC_FIXED + bl,
+			       get16(b + 13 + bl));
 }
 
 static int rec_cmp(const void *pa, const void *pb)
@@ -664,6 +627,20 @@ static int lay_out(struct zone_builder *b, struct zb_layout *l, size_t from, siz
 	return 0;
 }
 
+/* A zone laid over the layout, for zone.c's readers. */
+static void layout_view(const struct zb_layout *l, const struct zone_builder *b, struct zone *view)
+{
+	memset(view, 0, sizeof(*view));
+	memcpy(view->apex, b->apex, b->apex_len);
+	view->apex_len = (uint8_t)b->apex_len;
+	view->apex_labels = (uint8_t)b->apex_labels;
+	view->nodes = l->nodes;
+	view->n_nodes = (uint32_t)l->n_nodes;
+	view->rrsets = l->rrsets;
+	view->n_rrsets = view->rrset_slots = (uint32_t)l->n_rrsets;
+	view->dbase[0] = view->dbase[1] = l->data;
+}
+
 /* Laying out as the records come failed: so does every later call. */
 static int stream_failed(struct zone_builder *b, const char *why)
 {
@@ -738,21 +715,11 @@ static int unstream(struct zone_builder *b)
 	b->max_bytes = 0;
 	b->op = ZB_ADD;
 	b->seq = 0;
-	int rc = 0;
-	for (size_t i = 0; i < l->n_nodes && rc == 0; i++) {
-		const struct zone_node *nd = &l->nodes[i];
-		const uint8_t *key = l->data + nd->key;
-		for (uint16_t r = 0; r < nd->n_rrsets && rc == 0; r++) {
-			const struct zone_rrset *rs = &l->rrsets[nd->rrsets + r];
-			const uint8_t *rd = l->data + rs->rdata;
-			for (uint16_t k = 0; k < rs->count && rc == 0; k++, rd = rdata_next(rd))
-				if ((rc = begin_key(b, key + 2, get16(key), rs->type, rs->ttl)) == 0 &&
-				    (rc = put(b, rd + 2, rdata_len(rd))) == 0)
-					rc = end_kept(b);
-		}
-	}
-	if (rc < 0 && b->open != NONE)
-		zb_cancel(b);
+	b->err = NULL;
+	struct zone view;
+	layout_view(l, b, &view);
+	zone_walk(&view, load_one, b); /* as zb_load() does a served version */
+	int rc = b->err ? -1 : 0;
 	b->len = len;
 	b->max_bytes = max;
 	b->op = op;
@@ -763,14 +730,10 @@ static int unstream(struct zone_builder *b)
 }
 
 /* The flags, read through a zone laid over the layout (zone.c). */
-static void set_flags(struct zb_layout *l)
+static void set_flags(const struct zone_builder *b, struct zb_layout *l)
 {
 	struct zone view;
-	memset(&view, 0, sizeof(view));
-	view.nodes = l->nodes;
-	view.n_nodes = (uint32_t)l->n_nodes;
-	view.rrsets = l->rrsets;
-	view.dbase[0] = view.dbase[1] = l->data;
+	layout_view(l, b, &view);
 	zone_set_flags(&view, l->nodes);
 }
 
@@ -914,21 +877,19 @@ int zb_finish(struct zone_builder *b, struct zone **out)
 	}
 	b->err = "out of memory";
 
+	/* Laid out as it came but for the last owner's records, or all of
+	 * them now. */
 	if (b->stream == ZB_STREAM_ON) {
-		/* Laid out as it came, but for the last owner's records. */
 		l = *b->lay;
 		free(b->lay);
 		b->lay = NULL;
-		sort_range(b, 0, b->n);
-		if (lay_out(b, &l, 0, b->n) < 0)
-			goto done;
 	} else {
 		l.rs = NONE;
-		sort_range(b, 0, b->n);
-		if (lay_out(b, &l, 0, b->n) < 0)
-			goto done;
 	}
-	set_flags(&l);
+	sort_range(b, 0, b->n);
+	if (lay_out(b, &l, 0, b->n) < 0)
+		goto done;
+	set_flags(b, &l);
 	/* The records are all in the layout now: give their memory back
 	 * before the final block is made, to lower the peak of a transfer. */
 	zb_free(b);

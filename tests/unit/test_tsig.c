@@ -12,8 +12,8 @@
 #include "core/tsig.h"
 #include "core/wire.h"
 #include "core/xfr.h"
-#include "core/zonebuilder.h"
 #include "test.h"
+#include "testzone.h"
 
 const char *test_data_dir(void);
 
@@ -678,37 +678,20 @@ out:
 	free(v.text);
 }
 
-/* A signed transfer through the transfer parser, read in pieces: mode 0
- * whole, 1 an octet at a time, 2 pieces of 1-7 octets, 3 of 1-3000.
- * XFR_DONE and *out, or the parser's answer and its reason in err. */
+/* A transfer to tsig.example signed with k (the request's MAC qmac),
+ * through the parser in pieces of each mode (testzone.h): XFR_DONE and
+ * *out, or the parser's answer and its reason in err. */
 static int xfr_signed(const uint8_t *buf, size_t len, int mode, const struct tsig_key *k,
 		      const uint8_t *qmac, size_t qml, uint64_t now, struct zone **out,
 		      char *err, size_t errsz)
 {
 	uint8_t apex[NAME_MAXLEN];
 	name_from_text("tsig.example", apex);
-	static struct zone_builder zb;
 	static struct xfr_parser p;
 	struct tsig_stream ts;
-	zb_init(&zb, apex, 0);
-	xfr_init(&p, apex, 0x1234, &zb, 0);
 	tsig_stream_init(&ts, k, qmac, qml);
-	xfr_set_tsig(&p, &ts, now);
-	int rc = XFR_MORE;
-	for (size_t pos = 0; pos < len && rc == XFR_MORE;) {
-		size_t n = mode == 0 ? len : mode == 1 ? 1 : mode == 2 ? 1 + rng() % 7 : 1 + rng() % 3000;
-		n = n < len - pos ? n : len - pos;
-		rc = xfr_feed(&p, buf + pos, n);
-		pos += n;
-	}
-	if (rc == XFR_MORE)
-		rc = xfr_end(&p);
-	*out = NULL;
+	int rc = tz_transfer(buf, len, apex, mode, 4242u + (unsigned)mode, 0, &ts, now, out, &p);
 	snprintf(err, errsz, "%s", p.err);
-	if (rc == XFR_DONE && zb_finish(&zb, out) < 0)
-		rc = XFR_FAIL;
-	zb_free(&zb);
-	xfr_free(&p);
 	tsig_stream_free(&ts);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "core/xfr.h"
 #include "core/zonepatch.h"
 #include "test.h"
+#include "testzone.h"
 
 const char *test_data_dir(void);
 
@@ -87,42 +88,11 @@ static void collect(void *ctx, const uint8_t *owner, uint16_t type, uint32_t ttl
 	free(line);
 }
 
-/* Parse a whole stream in chunks given by a generator; 0 and *out. */
-static unsigned long rng_state;
-static size_t next_chunk(int mode, size_t left)
-{
-	if (mode == 0)
-		return left;
-	if (mode == 1)
-		return 1;
-	rng_state = rng_state * 1103515245u + 12345u;
-	size_t n = 1 + (rng_state >> 8) % (mode == 2 ? 7 : 3000);
-	return n < left ? n : left;
-}
-
+/* Parse a whole stream (testzone.h), unsigned. */
 static int run(const uint8_t *stream, size_t len, const uint8_t *apex, int mode, int strip,
-	       struct zone **out, struct xfr_parser *p)
+	       struct zone **out, struct xfr_parser *p, unsigned long seed)
 {
-	static struct zone_builder zb;
-	zb_init(&zb, apex, 0);
-	xfr_init(p, apex, 0x1234, &zb, strip);
-	size_t pos = 0;
-	int rc = XFR_MORE;
-	while (pos < len && rc == XFR_MORE) {
-		size_t n = next_chunk(mode, len - pos);
-		rc = xfr_feed(p, stream + pos, n);
-		pos += n;
-	}
-	if (rc == XFR_MORE)
-		rc = xfr_end(p);
-	*out = NULL;
-	if (rc == XFR_DONE && zb_finish(&zb, out) < 0) {
-		printf("zb_finish: %s\n", zb.err);
-		rc = XFR_FAIL;
-	}
-	zb_free(&zb);
-	xfr_free(p);
-	return rc;
+	return tz_transfer(stream, len, apex, mode, seed, strip, NULL, 0, out, p);
 }
 
 static void dump(const struct zone *z, struct lines *l)
@@ -158,9 +128,8 @@ static void capture(const char *base, const char *apex_text)
 	struct lines first = { 0 };
 	/* Whole, one octet at a time, then chunks of 1-7 and 1-3000 octets. */
 	for (int mode = 0; mode < 6; mode++) {
-		rng_state = (unsigned long)mode * 7919u;
 		struct zone *z;
-		int rc = run(stream, len, apex, mode > 3 ? 3 : mode, 0, &z, p);
+		int rc = run(stream, len, apex, mode > 3 ? 3 : mode, 0, &z, p, (unsigned long)mode * 7919u);
 		CHECK_EQ(rc, XFR_DONE);
 		if (rc != XFR_DONE) {
 			printf("%s mode %d: %s\n", base, mode, p->err);
@@ -187,7 +156,7 @@ static void capture(const char *base, const char *apex_text)
 	}
 	/* Stripped: no DNSSEC records remain, everything else does. */
 	struct zone *z;
-	CHECK_EQ(run(stream, len, apex, 0, 1, &z, p), XFR_DONE);
+	CHECK_EQ(run(stream, len, apex, 0, 1, &z, p, 0), XFR_DONE);
 	if (z) {
 		struct lines got = { 0 };
 		dump(z, &got);
@@ -287,7 +256,7 @@ static int feed(const struct msg *m, int extra, char *err, size_t errlen)
 	struct xfr_parser *p = malloc(sizeof(*p));
 	/* One octet at a time, but whole when data follows the end:
 	 * the parser stops taking octets once the transfer is done. */
-	int rc = run(s, len, apex, extra ? 0 : 1, 0, &z, p);
+	int rc = run(s, len, apex, extra ? 0 : 1, 0, &z, p, 0);
 	snprintf(err, errlen, "%s", p->err);
 	free(p);
 	if (z)
@@ -463,7 +432,7 @@ static void hostile(void)
 		name_from_text("example.com", apex);
 		struct zone *z;
 		struct xfr_parser *p = malloc(sizeof(*p));
-		CHECK_EQ(run(s, n, apex, 0, 0, &z, p), XFR_FAIL);
+		CHECK_EQ(run(s, n, apex, 0, 0, &z, p, 0), XFR_FAIL);
 		CHECK(strstr(p->err, "message 2") != NULL);
 		free(p);
 	}
@@ -490,7 +459,7 @@ static struct zone *zone_v5(void)
 	name_from_text("example.com", apex);
 	struct zone *z;
 	struct xfr_parser *p = malloc(sizeof(*p));
-	run(s, m.n + 2, apex, 0, 0, &z, p);
+	run(s, m.n + 2, apex, 0, 0, &z, p, 0);
 	free(p);
 	return z;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/rrtype.h"
+#include "core/xfr.h"
 #include "core/zonebuilder.h"
 
 int tz_name(const char *text, const char *apex, uint8_t *out)
@@ -152,4 +153,39 @@ void tz_txt_records(const char **recs, size_t *k, char (*lines)[80], const char 
 			 "%s 300 TXT record-number-%02d-with-some-padding-to-be-long", owner, i);
 		recs[(*k)++] = lines[i];
 	}
+}
+
+int tz_transfer(const uint8_t *stream, size_t len, const uint8_t *apex, int mode,
+		unsigned long seed, int strip, struct tsig_stream *ts, uint64_t now,
+		struct zone **out, struct xfr_parser *p)
+{
+	static struct zone_builder zb;
+	zb_init(&zb, apex, 0);
+	xfr_init(p, apex, 0x1234, &zb, strip);
+	if (ts)
+		xfr_set_tsig(p, ts, now);
+	size_t pos = 0;
+	int rc = XFR_MORE;
+	while (pos < len && rc == XFR_MORE) {
+		size_t n = len - pos;
+		if (mode == 1) {
+			n = 1;
+		} else if (mode >= 2) {
+			seed = seed * 1103515245u + 12345u;
+			size_t k = 1 + (seed >> 8) % (mode == 2 ? 7 : 3000);
+			n = k < n ? k : n;
+		}
+		rc = xfr_feed(p, stream + pos, n);
+		pos += n;
+	}
+	if (rc == XFR_MORE)
+		rc = xfr_end(p);
+	*out = NULL;
+	if (rc == XFR_DONE && zb_finish(&zb, out) < 0) {
+		printf("zb_finish: %s\n", zb.err);
+		rc = XFR_FAIL;
+	}
+	zb_free(&zb);
+	xfr_free(p);
+	return rc;
 }
