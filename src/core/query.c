@@ -29,26 +29,36 @@ struct edns {
 	int nsid;          /* the client asked for our NSID */
 };
 
+/* How the sections after the question read (read_rest()). */
+enum { REST_OK = 0, REST_BAD = -1, REST_BAD_OPT = -2 };
+
 /* The additional section of a query: at most one OPT, owned by the root
- * (RFC 6891 6.1.1); anything malformed is FORMERR. */
+ * (RFC 6891 6.1.1); anything malformed is FORMERR.  A broken record is
+ * REST_BAD; a whole OPT that is wrong in itself (a second one, another
+ * owner, its options) is REST_BAD_OPT, answered with our OPT all the
+ * same so that the client can tell it from a server without EDNS
+ * (RFC 6891 7). */
 static int parse_additional(struct cursor *c, uint16_t count, struct edns *e)
 {
 	uint8_t owner[NAME_MAXLEN];
+	int bad_opt = 0;
 	for (uint16_t i = 0; i < count; i++) {
 		if (name_parse(c, owner, 1) < 0)
-			return -1;
+			return REST_BAD;
 		uint16_t type = cur_u16(c), rclass = cur_u16(c);
 		uint32_t ttl = cur_u32(c);
 		uint16_t rdlen = cur_u16(c);
 		const uint8_t *rd = cur_take(c, rdlen);
 		if (c->err)
-			return -1;
+			return REST_BAD;
 		if (type == T_TSIG)
 			e->tsig = 1; /* checked whole by tsig_verify(), where it stands */
 		if (type != T_OPT)
 			continue;
 		if (e->present || owner[0] != 0)
-			return -1;
+			bad_opt = 1;
+		if (e->present)
+			continue; /* the first one's size and flags stand */
 		e->present = 1;
 		e->size = rclass < 512 ? 512 : rclass;
 		e->version = (uint8_t)(ttl >> 16);
@@ -66,9 +76,9 @@ static int parse_additional(struct cursor *c, uint16_t count, struct edns *e)
 			cur_skip(&oc, cur_u16(&oc));
 		}
 		if (oc.err)
-			return -1;
+			bad_opt = 1;
 	}
-	return 0;
+	return bad_opt ? REST_BAD_OPT : REST_OK;
 }
 
 /* Skip count records (NOTIFY's answer section), keeping the SOA serial of
@@ -79,13 +89,13 @@ static int skip_records(struct cursor *c, uint16_t count, const uint8_t *qname,
 	uint8_t owner[NAME_MAXLEN];
 	for (uint16_t i = 0; i < count; i++) {
 		if (name_parse(c, owner, 1) < 0)
-			return -1;
+			return REST_BAD;
 		uint16_t type = cur_u16(c);
 		cur_u16(c);
 		cur_u32(c);
 		uint16_t rdlen = cur_u16(c);
 		size_t start = c->pos;
-		if (type == T_SOA && name_equal(owner, qname) && c->len - start >= rdlen) {
+		if (type == T_SOA && qname && name_equal(owner, qname) && c->len - start >= rdlen) {
 			struct cursor rc;
 			cur_init(&rc, c->buf, start + rdlen);
 			rc.pos = start;
@@ -100,9 +110,31 @@ static int skip_records(struct cursor *c, uint16_t count, const uint8_t *qname,
 		}
 		cur_skip(c, rdlen);
 		if (c->err)
-			return -1;
+			return REST_BAD;
 	}
-	return 0;
+	return REST_OK;
+}
+
+/* Everything after the first question (read or not there): the other
+ * questions, the answer and authority records (keeping a NOTIFY's serial,
+ * if qname is known) and the additional section, whatever is wrong with
+ * the message before it, so that any error answers an OPT with an OPT
+ * (RFC 6891 6.1.1). */
+static int read_rest(struct cursor *c, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar,
+		     const uint8_t *qname, struct query_result *res, struct edns *e)
+{
+	uint8_t name[NAME_MAXLEN];
+	for (uint16_t i = 0; i < qd; i++) {
+		if (name_parse(c, name, 1) < 0)
+			return REST_BAD;
+		cur_skip(c, 4);
+	}
+	if (c->err || skip_records(c, an, qname, res) < 0 || skip_records(c, ns, qname, res) < 0)
+		return REST_BAD;
+	int r = parse_additional(c, ar, e);
+	if (r == REST_BAD)
+		e->present = 0; /* nothing of it can be trusted */
+	return r;
 }
 
 /* A question in class CH: the names by which a server tells who and what
@@ -354,18 +386,22 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 	struct edns e = { 0, 0, 0, 0, 0, 0 };
 	uint8_t rcode = RC_NOERROR;
 	int echo_q = have_q && qd == 1;
+	int rest = have_q || qd == 0
+		? read_rest(&c, have_q ? (uint16_t)(qd - 1) : 0, an, ns, ar, have_q ? qname : NULL,
+			    res, &e)
+		: REST_BAD;
 	res->action = QA_REPLY;
 	if (opcode != OP_QUERY && opcode != OP_NOTIFY) {
 		rcode = RC_NOTIMP;
 	} else if (!echo_q) {
 		rcode = RC_FORMERR;
-		echo_q = 0;
-	} else if (opcode == OP_QUERY && (an || ns)) {
+	} else if (rest != REST_OK) {
 		rcode = RC_FORMERR;
-	} else if (skip_records(&c, an, qname, res) < 0 || skip_records(&c, ns, qname, res) < 0 ||
-		   parse_additional(&c, ar, &e) < 0) {
+	} else if (opcode == OP_QUERY && (an || (ns && qtype != T_IXFR))) {
+		/* A query holds only its question; an IXFR request its
+		 * version's SOA in the authority section too (RFC 1995 3),
+		 * and is refused below like any transfer request. */
 		rcode = RC_FORMERR;
-		e.present = 0;
 	} else if (e.present && e.version > 0) {
 		rcode = RC_BADVERS; /* RFC 6891 6.1.3 */
 	}

@@ -469,19 +469,52 @@ def test_outside_zone_refused(icb, name):
     assert not r.flags & AA, r
 
 
-@pytest.mark.parametrize("case", ["formerr", "notimp", "refused"])
-def test_error_with_edns_has_only_opt(icb, case):
-    if case == "formerr":
-        q = hdr(an=1, ar=1) + question() + a_record() + opt()
-        rc = FORMERR
-    elif case == "notimp":
-        q = hdr(ar=1, opcode=2) + question() + opt()
-        rc = NOTIMP
-    else:
-        q = query("www.example.net.", edns={})
-        rc = REFUSED
-    r = ask(icb.port, q)
-    assert_error(r, rc, opcode=2 if case == "notimp" else 0)
+SOA_RR = b"\xc0\x0c" + struct.pack("!HHIH", 6, 1, 0, 22) + b"\0\0" + struct.pack("!5I", 1, 0, 0, 0, 0)
+EDNS_ERRORS = {
+    # name: (query, rcode, opcode, questions echoed)
+    "formerr-answer": (hdr(an=1, ar=1) + question() + a_record() + opt(), FORMERR, 0, 1),
+    "formerr-qdcount-0": (hdr(qd=0, ar=1) + opt(options=b"\0\x0a\0\x08abcdefgh"), FORMERR, 0, 0),
+    "formerr-qdcount-2": (hdr(qd=2, ar=1) + question() + question("ns1.example.com.") + opt(),
+                          FORMERR, 0, 0),
+    "formerr-two-opt": (hdr(ar=2) + question() + opt() + opt(), FORMERR, 0, 1),
+    "formerr-opt-owner": (hdr(ar=1) + question() + opt(owner=ZONE_W), FORMERR, 0, 1),
+    "formerr-option-past-end": (hdr(ar=1) + question() + opt(options=b"\xfd\xe9\0\x0aabc"),
+                                FORMERR, 0, 1),
+    "formerr-option-cut": (hdr(ar=1) + question() + opt(options=b"\0\x0a\0"), FORMERR, 0, 1),
+    "notimp": (hdr(ar=1, opcode=2) + question() + opt(), NOTIMP, 2, 1),
+    "notimp-no-question": (hdr(qd=0, ar=1, opcode=5) + opt(), NOTIMP, 5, 0),
+    "refused": (query("www.example.net.", edns={}), REFUSED, 0, 1),
+    "refused-ixfr": (hdr(ns=1, ar=1) + question("example.com.", 251) + SOA_RR + opt(), REFUSED, 0, 1),
+}
+
+
+@pytest.mark.parametrize("case", sorted(EDNS_ERRORS))
+@pytest.mark.parametrize("tcp", [False, True])
+def test_error_with_edns_has_only_opt(icb, case, tcp):
+    """Any error answers a query with an OPT with an OPT (RFC 6891 6.1.1),
+    also when the OPT itself is wrong (RFC 6891 7: the client can tell a
+    format error from a server without EDNS) and when the error is found
+    before the additional section is read."""
+    q, rc, opcode, qd = EDNS_ERRORS[case]
+    r = ask(icb.port, q, tcp=tcp)
+    assert_error(r, rc, opcode=opcode, question_count=qd)
+    assert r.ar == 1 and r.msg.edns == 0, "no OPT in the error: %r" % r
+
+
+@pytest.mark.parametrize("tcp", [False, True])
+def test_ixfr_request_refused(icb, tcp):
+    """An IXFR request with its SOA in the authority section (RFC 1995 3)
+    is well formed: REFUSED like any transfer, not FORMERR."""
+    r = ask(icb.port, hdr(ns=1) + question("example.com.", 251) + SOA_RR, tcp=tcp)
+    assert_error(r, REFUSED, question_count=1)
+    assert r.ar == 0, r
+
+
+def test_opt_cut_short_no_opt(icb):
+    """An OPT that runs past the end of the message is no OPT at all."""
+    r = ask(icb.port, hdr(ar=1) + question() + opt()[:-1])
+    assert_error(r, FORMERR)
+    assert r.ar == 0, r
 
 
 # -- TCP -------------------------------------------------------------------------------

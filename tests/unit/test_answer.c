@@ -478,6 +478,83 @@ void test_answer(void)
 	l = add_opt(b, l, 4096, 0, NULL, 0);
 	ask(&r, b, l, 0);
 	CHECK_EQ(r.rcode, 1);
+	CHECK(r.has_opt); /* a problem with the OPT itself: FORMERR with one */
+	CHECK_EQ(r.qd, 1);
+
+	/* Any error answers an OPT with an OPT (RFC 6891 6.1.1, 7), also
+	 * when it is found before the additional section. */
+	l = make_query(b, "host.example.com", T_A, 0);
+	l = add_opt(b, l, 4096, 0x8000, (const uint8_t *)"\0\x0a\0\x09" "ab", 6);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+	CHECK(r.has_opt && r.opt_do);
+	CHECK_EQ(r.an + r.ns, 0);
+	l = make_query(b, "host.example.com", T_A, 0);
+	memcpy(b + l, "\1x\0\0\x29\x10\0\0\0\0\0\0\0", 13); /* an OPT owned by x. */
+	l += 13;
+	b[11] = 1;
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+	CHECK(r.has_opt);
+	l = make_query(b, "host.example.com", T_A, 0x1000); /* opcode 2 */
+	l = add_opt(b, l, 4096, 0, NULL, 0);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 4);
+	CHECK(r.has_opt);
+	CHECK_EQ(r.qd, 1);
+	{
+		/* No question, only an OPT (a client probing for cookies or
+		 * EDNS, RFC 7873 5.4): FORMERR, with an OPT. */
+		uint8_t nq[] = { 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+		memcpy(b, nq, 12);
+		l = add_opt(b, 12, 4096, 0, (const uint8_t *)"\0\x0a\0\x08" "abcdefgh", 12);
+		ask(&r, b, l, 0);
+		CHECK_EQ(r.rcode, 1);
+		CHECK(r.has_opt);
+		CHECK_EQ(r.qd, 0);
+	}
+	l = make_query(b, "host.example.com", T_A, 0);
+	size_t qend = l;
+	memcpy(b + l, b + 12, qend - 12); /* the question again */
+	l += qend - 12;
+	b[5] = 2; /* QDCOUNT 2 */
+	l = add_opt(b, l, 4096, 0, NULL, 0);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+	CHECK(r.has_opt);
+	CHECK_EQ(r.qd, 0);
+	l = make_query(b, "host.example.com", T_A, 0);
+	memcpy(b + l, "\xC0\x0C\0\1\0\1\0\0\0\0\0\4\1\2\3\4", 16); /* an A record */
+	l += 16;
+	b[7] = 1; /* ANCOUNT 1 */
+	l = add_opt(b, l, 4096, 0, NULL, 0);
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 1);
+	CHECK(r.has_opt);
+	l = make_query(b, "host.example.com", T_A, 0);
+	l = add_opt(b, l, 4096, 0, NULL, 0);
+	ask(&r, b, l - 1, 0); /* the OPT cut short: nothing of it is trusted */
+	CHECK_EQ(r.rcode, 1);
+	CHECK(!r.has_opt);
+
+	/* An IXFR request carries its version's SOA in the authority
+	 * section (RFC 1995 3): well formed, refused as a transfer. */
+	static const uint8_t soa_rr[] = {
+		0xC0, 12, 0, T_SOA, 0, 1, 0, 0, 0, 0, 0, 22, /* owner, type, class, TTL, RDLENGTH */
+		0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* . . 1 0 0 0 0 */
+	};
+	for (int i = 0; i < 3; i++) {
+		l = make_query(b, "example.com", i == 2 ? T_A : T_IXFR, 0);
+		memcpy(b + l, soa_rr, sizeof(soa_rr));
+		l += sizeof(soa_rr);
+		b[9] = 1; /* NSCOUNT 1 */
+		if (i == 1)
+			l = add_opt(b, l, 4096, 0, NULL, 0);
+		ask(&r, b, l, i == 1);
+		CHECK_EQ(r.rcode, i == 2 ? 1 : 5); /* under an A question: FORMERR */
+		CHECK_EQ(r.qd, 1);
+		CHECK_EQ(r.has_opt, i == 1);
+	}
 
 	/* Malformed queries: dropped when there is no header to answer. */
 	l = make_query(b, "host.example.com", T_A, 0);
