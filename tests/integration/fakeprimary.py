@@ -128,6 +128,8 @@ MAX_CONNS = 16
 IXFR_FAULTS = {
     "ixfr-broken-chain": "a difference that starts from a serial the secondary does not have",
     "ixfr-delete-missing": "a difference that deletes a record the zone does not hold",
+    "ixfr-soa-close": "only the new SOA in one message, then the connection closed",
+    "ixfr-stall": "half of the first message is sent, then nothing for stall_seconds",
 }
 
 
@@ -146,6 +148,8 @@ def build_bad_ixfr(mode, have, serial, msg_id, question, zone=ZONE):
     origin = dns.name.from_text(zone)
     m = _Msg(msg_id, dns.flags.QR | dns.flags.AA, question)
     m.add(apex, ttl, soa(serial))
+    if mode in ("ixfr-soa-close", "ixfr-stall"):
+        return m.wire()
     m.add(apex, ttl, soa(have - 7 if mode == "ixfr-broken-chain" else have))
     if mode == "ixfr-delete-missing":
         m.add(dns.name.from_text("nothere", origin), 300, dns.rdata.from_text("IN", "A", "192.0.2.254"))
@@ -624,11 +628,17 @@ class FakePrimary:
             if qq.rdtype == dns.rdatatype.IXFR and q.authority:
                 msgs = [build_bad_ixfr(mode, q.authority[0][0].serial, serial, q.id, question,
                                        self.zone)]
+                if mode == "ixfr-stall":
+                    data = frame(msgs[0])
+                    conn.sendall(data[:len(data) // 2])
+                    self.event("xfr-end", "stalled")
+                    self._sleep(self.stall_seconds)
+                    return False
             else:  # the AXFR that follows: a good zone
                 msgs, _ = build_transfer("good", serial, nmsg, q.id, question, self.zone)
             conn.sendall(b"".join(frame(m) for m in msgs))
             self.event("xfr-end", "sent")
-            return True
+            return mode != "ixfr-soa-close"
         msgs, close = build_transfer(mode, serial, nmsg, q.id, question, self.zone)
         data = b"".join(frame(m) for m in msgs)
         if mode == "garbage-after":

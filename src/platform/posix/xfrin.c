@@ -188,6 +188,8 @@ static void progress(struct xfrin *x)
 	timer_set(l, &x->timeout, t);
 }
 
+static int ixfr_fallback(struct xfrin *x, const char *why);
+
 static void on_timeout(struct loop *l, struct timer *t)
 {
 	(void)l;
@@ -195,6 +197,8 @@ static void on_timeout(struct loop *l, struct timer *t)
 	const struct cfg *c = x->srv->cfg;
 	int total = c->xfr_max_time &&
 		    loop_clock() >= x->started + (uint64_t)c->xfr_max_time * 1000u;
+	if (x->op == RA_TRANSFER && !total && ixfr_fallback(x, "timed out"))
+		return;
 	op_failed(x, x->op == RA_TRANSFER ? "transfer" : "SOA query",
 		  total ? "took longer than xfr-max-time" : "timed out");
 }
@@ -355,15 +359,20 @@ static void xfr_io(struct loop *l, struct io *io, uint32_t events)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			op_failed(x, "transfer", strerror(errno));
+			if (!ixfr_fallback(x, strerror(errno)))
+				op_failed(x, "transfer", strerror(errno));
 			return;
 		}
 		x->xp->now = (uint64_t)time(NULL);
 		int rc = n == 0 ? xfr_end(x->xp) : xfr_feed(x->xp, x->srv->buf, (size_t)n);
 		if (rc == XFR_FAIL) {
-			/* A broken connection is the primary's trouble, not
-			 * IXFR's; a refusal or bad differences get an AXFR. */
-			if (n == 0 || !ixfr_fallback(x, x->xp->err))
+			/* Whatever ended the IXFR (a refusal, differences that do
+			 * not apply, a lone SOA and a close, a reset), the whole
+			 * zone is asked for at once: a primary whose IXFR is
+			 * broken must not hold the zone back until it expires.
+			 * RFC 1995 4 leaves the secondary that choice; Knot DNS
+			 * makes it too. */
+			if (!ixfr_fallback(x, x->xp->err))
 				op_failed(x, "transfer", x->xp->err);
 			return;
 		}
