@@ -484,7 +484,7 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 				memcpy(res->rrl_buf, qname, name_len(qname));
 				res->rrl_name = res->rrl_buf;
 			}
-		} else if (qclass != C_IN)
+		} else if (qclass != C_IN && qclass != C_ANY)
 			rcode = RC_REFUSED; /* only class IN is served */
 		else if (qtype == T_AXFR || qtype == T_IXFR)
 			rcode = RC_REFUSED; /* no transfers out */
@@ -505,7 +505,10 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 				    env->transport == TRANSPORT_TCP,
 				    e.present && e.dnssec_ok);
 			rcode = a.rcode;
-			if (a.aa)
+			/* QCLASS * matches class IN too, but no server knows
+			 * every class: never authoritative (RFC 1034 3.7.1,
+			 * RFC 1035 6.2), as NSD answers it. */
+			if (a.aa && qclass == C_IN)
 				rflags |= F_AA;
 			if (answer_write(&a, &b, counts))
 				rflags |= F_TC;

@@ -448,10 +448,40 @@ def test_udp_max_payload_config(fake):
 
 # -- classes, types, names -------------------------------------------------------------
 
-@pytest.mark.parametrize("qclass", [3, 4, 254, 255])  # CH HS NONE ANY
+@pytest.mark.parametrize("qclass", [2, 3, 4, 254, 256, 65535])  # CS CH HS NONE, unassigned
 @pytest.mark.parametrize("tcp", [False, True])
 def test_other_class_refused(icb, qclass, tcp):
     r = ask(icb.port, query(qclass=qclass), tcp=tcp)
+    assert_error(r, REFUSED, question_count=1)
+    assert r.wire[12:12 + len(question())] == question(qclass=qclass), r
+
+
+@pytest.mark.parametrize("name,qtype", [
+    ("www.example.com.", 1),         # an answer
+    ("example.com.", 6),             # the apex SOA
+    ("www.example.com.", 15),        # NODATA
+    ("nothere.example.com.", 1),     # NXDOMAIN
+    ("www.example.com.", 255),       # QTYPE ANY too
+])
+@pytest.mark.parametrize("tcp", [False, True])
+def test_class_any_answered_not_authoritative(icb, name, qtype, tcp):
+    """QCLASS * matches class IN (RFC 1034 3.7.1): the same answer as to
+    class IN, records of class IN, the question echoed with class ANY; but
+    no server knows every class, so never AA (RFC 1034 3.7.1, RFC 1035
+    6.2), as NSD answers it."""
+    want = ask(icb.port, query(name, qtype), tcp=tcp)
+    r = ask(icb.port, query(name, qtype, qclass=255), tcp=tcp)
+    assert want.flags & AA, want
+    assert not r.flags & AA, r
+    assert r.rcode == want.rcode, r
+    assert r.wire[12:12 + len(question(name))] == question(name, qtype, 255), r
+    assert (r.an, r.ns, r.ar) == (want.an, want.ns, want.ar), r
+    assert r.wire[12 + len(question(name)):] == want.wire[12 + len(question(name)):], r
+    assert r.wire[2] & ~0x04 == want.wire[2] & ~0x04 and r.wire[3] == want.wire[3], r
+
+
+def test_class_any_outside_refused(icb):
+    r = ask(icb.port, query("www.example.net.", qclass=255))
     assert_error(r, REFUSED, question_count=1)
 
 

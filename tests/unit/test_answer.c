@@ -451,6 +451,32 @@ void test_answer(void)
 	b[l - 1] = C_CH;
 	ask(&r, b, l, 0);
 	CHECK_EQ(r.rcode, 5);
+	b[l - 1] = C_NONE;
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 5);
+	/* QCLASS *: class IN's answer, never authoritative (RFC 1034 3.7.1). */
+	l = make_query(b, "host.example.com", T_A, 0);
+	ask(&r, b, l, 0);
+	CHECK(r.flags & 0x0400);
+	{
+		struct reply in = r;
+		uint8_t in_resp[512];
+		memcpy(in_resp, resp, in.len);
+		b[l - 1] = C_ANY;
+		ask(&r, b, l, 0);
+		CHECK_EQ(r.rcode, 0);
+		CHECK(!(r.flags & 0x0400));
+		CHECK_EQ(r.an, in.an);
+		CHECK_EQ(r.len, in.len);
+		CHECK(memcmp(resp + l, in_resp + l, in.len - l) == 0);
+		CHECK_EQ(resp[l - 1], C_ANY); /* the question as asked */
+	}
+	l = make_query(b, "nothere.example.com", T_A, 0);
+	b[l - 1] = C_ANY;
+	ask(&r, b, l, 0);
+	CHECK_EQ(r.rcode, 3);
+	CHECK(!(r.flags & 0x0400));
+	CHECK_EQ(r.ns, 1);
 	q(&r, "example.com", T_AXFR);
 	CHECK_EQ(r.rcode, 5);
 	q(&r, "example.com", T_IXFR);
