@@ -409,3 +409,41 @@ def test_primary_down():
         assert icb.alive()
     finally:
         stop_clean(icb)
+
+
+@pytest.mark.parametrize("loaded", ["axfr", "ixfr"], indirect=True)
+def test_reload_gives_up_withdrawn_primary(loaded):
+    """A transfer under way from a primary that a reload (SIGHUP) takes out
+    of the zone's list is given up, and the new primary asked at once:
+    nothing more is taken from a withdrawn source, and the zone does not
+    wait for the old transfer to time out."""
+    import signal
+    fake, icb = loaded
+    other = fp.FakePrimary(mode="good", serial=S2 + 1, messages=2).start()
+    try:
+        fake.stall_seconds = 30
+        mark = len(icb.logtext())
+        fake.set_mode("stall", serial=S2)
+        notify(icb, S2)
+        deadline = time.time() + 5
+        while time.time() < deadline and not fake.count("xfr", "stall"):
+            time.sleep(0.02)
+        assert fake.count("xfr", "stall"), "the transfer was not asked for"
+        # The old transfer would hold for xfr-timeout: far longer than the wait below.
+        conf = fp.icbind_config(other.port, extra_server="    xfr-timeout: 60\n")
+        conf = conf.replace("    xfr-timeout: 2\n", "", 1)
+        with open(icb.argv[icb.argv.index("--config") + 1], "w") as f:
+            f.write(conf)
+        icb.proc.send_signal(signal.SIGHUP)
+        text = icb.wait_log("zone example.com: loaded serial %d" % (S2 + 1), timeout=6,
+                            start=mark)[mark:]
+        print(text)
+        assert ("transfer from 127.0.0.1@%d given up: no longer a primary of the zone" % fake.port
+                in text), text
+        assert "from 127.0.0.1@%d" % other.port in text
+        assert "loaded serial %d" % S2 not in text.replace("loaded serial %d" % (S2 + 1), "")
+        assert_serves_serial = fp.query(icb.port, "example.com.", "SOA")
+        assert assert_serves_serial.answer[0][0].serial == S2 + 1
+        assert icb.alive()
+    finally:
+        other.stop()

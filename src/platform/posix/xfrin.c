@@ -688,9 +688,32 @@ void xfrin_start(struct xfrin *x)
 	timer_set(&x->srv->loop, &x->tick, loop_clock());
 }
 
+/* Is the primary that the operation under way talks to (in the settings
+ * x still has) one of cfg's? */
+static int primary_kept(const struct xfrin *x, const struct cfg_zone *cfg)
+{
+	const struct cfg_addr *in_use = &x->cfg->primary[x->primary];
+	for (size_t i = 0; i < cfg->n_primary; i++)
+		if (cfg->primary[i].len == in_use->len &&
+		    memcmp(&cfg->primary[i].sa, &in_use->sa, in_use->len) == 0)
+			return 1;
+	return 0;
+}
+
 void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, struct zone_conf zc)
 {
 	const struct cfg_zone *cfg = zc.settings;
+	/* A check or transfer under way at a primary the new settings no
+	 * longer list is given up, and the new primaries asked at once: the
+	 * operator has withdrawn that source, so nothing more is taken from
+	 * it. */
+	int withdrawn = x->op != RA_NONE && !primary_kept(x, cfg);
+	if (withdrawn) {
+		log_msg(LOG_NOTICE_, "zone %s: %s from %s given up: no longer a primary of the zone",
+			zname(x), x->op == RA_TRANSFER ? "transfer" : "SOA query", x->peer);
+		op_end(x);
+		release(x);
+	}
 	x->cz = cz;
 	x->cfg = cfg;
 	x->text = zc.text;
@@ -703,6 +726,12 @@ void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, struct zone_conf zc
 		x->primary = 0;
 	refresh_bounds(&x->r, cfg->min_refresh, cfg->max_refresh, cfg->min_retry, cfg->max_retry,
 		       cfg->min_expire, cfg->max_expire);
+	if (withdrawn) {
+		uint64_t now = loop_clock();
+		refresh_xfr_done(&x->r, now, 0, 0, 0, 0); /* no longer busy */
+		refresh_notify(&x->r, now, 0);            /* the first new primary, now */
+		schedule(x);
+	}
 }
 
 void xfrin_stop(struct xfrin *x)
