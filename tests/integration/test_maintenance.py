@@ -1090,6 +1090,35 @@ def test_damaged_copy_transferred_again(procs, persist_knot, tmp_path, damage):
     assert loaded(log)[0][3] == "AXFR", log
 
 
+@pytest.mark.parametrize("other", ["other.example", "."])
+def test_copy_of_another_zone_refused(procs, persist_knot, tmp_path, other):
+    """A sound copy put in another zone's place (renamed by hand) is not
+    served for that zone: the apex must match. The root zone's file name
+    does not collide with a zone called "root"."""
+    knot, zone, serial = persist_knot, "example.com", 2024010101
+    dd = str(tmp_path / "data")
+    os.makedirs(dd)
+    conf = "server:\n    data-dir: %s\n" % dd + zone_section(zone, prim(knot))
+    icb = procs.icbind(conf, {zone: serial})
+    procs.stop(icb)
+    (path,) = glob.glob(os.path.join(dd, "*.zone"))
+    conf2 = conf + zone_section(other, prim(knot)) + zone_section("root", prim(knot))
+    # Start once to learn the other zones' file names (nothing there yet).
+    icb = procs.icbind(conf2)
+    procs.stop(icb)
+    names = {os.path.basename(p) for p in glob.glob(os.path.join(dd, "*.zone"))}
+    shutil.copy(path, os.path.join(dd, "%s.zone" % ("%2E" if other == "." else other)))
+    shutil.copy(path, os.path.join(dd, "root.zone"))
+    icb = procs.icbind(conf2)
+    for z in (other, "root"):
+        log = icb.wait_log("zone %s: the copy in %s is unusable (a copy of another zone)" % (z, dd), 5.0)
+    assert "zone %s: serving serial" % other not in log, log
+    assert "zone root: serving serial" not in log, log
+    assert "zone %s: serving serial %d from the copy" % (zone, serial) in log, log
+    assert names == {os.path.basename(path)}, names
+    procs.stop(icb)
+
+
 BIG_N = 100000
 
 

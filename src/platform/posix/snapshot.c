@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../core/name.h"
+
 #define MAGIC "ICBZ"
 /* 2: the zone version has a hash index; 3: and patch fields; 4: and the
  * fields of reshaped versions */
@@ -56,13 +58,12 @@ static uint32_t get32x(const uint8_t *p)
 	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-/* A file name for a zone: its name with anything unusual escaped. */
+/* A file name for a zone: its name with anything unusual escaped (the
+ * root's "." too, as "%2E": no other zone's file name starts so). */
 static void path_for(char *out, size_t len, const char *dir, const char *name, const char *ext)
 {
 	char safe[1100];
 	size_t o = 0;
-	if (strcmp(name, ".") == 0)
-		name = "root";
 	for (const char *p = name; *p && o + 4 < sizeof(safe); p++) {
 		unsigned char c = (unsigned char)*p;
 		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
@@ -265,6 +266,12 @@ int snapshot_load(const char *dir, const char *name, struct zone **out, time_t *
 		goto bad;
 	*why = "inconsistent zone data";
 	if (zone_adopt(z, (size_t)len) < 0)
+		goto bad;
+	/* A sound copy of another zone (a file copied or renamed by hand)
+	 * is no copy of this one. */
+	uint8_t apex[NAME_MAXLEN];
+	*why = "a copy of another zone";
+	if (name_from_text(name, apex) < 0 || !name_equal(apex, z->apex))
 		goto bad;
 	fclose(f);
 
