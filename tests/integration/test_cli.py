@@ -279,3 +279,192 @@ def test_unknown_user_refused():
     shutil.rmtree(d, ignore_errors=True)
     assert r.returncode != 0
     assert "unknown user 'no-such-user-here'" in (r.stdout + r.stderr)
+
+
+# -- the daemon (no --foreground) ----------------------------------------------
+
+class _Where:
+    def __init__(self, port):
+        self.addr, self.port = "127.0.0.1", port
+
+
+def _daemon(args, cwd, timeout=15):
+    """Start icbind as a daemon from cwd; the starting process exits once
+    the daemon serves (0) or failed (1)."""
+    require_icbind()
+    r = subprocess.run([icbind_proc.ICBIND] + list(args), cwd=cwd, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout)
+    assert_sanitizer_clean(r.stdout + r.stderr)
+    return r
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _kill_and_wait(pid, sig=15, timeout=10.0):
+    import time
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return True
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not _pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    return False
+
+
+def test_daemon_relative_paths_pidfile_reload(two_zone_primary, tmp_path):
+    """Started as a daemon from a directory, with the configuration file,
+    pidfile and data-dir given relative to it: the starting process exits 0
+    once the daemon serves, the pidfile names the daemon, copies are kept
+    in data-dir, a reload (SIGHUP) finds the same file (the daemon works
+    from "/") and serves the zone it adds, and SIGTERM removes the pidfile."""
+    import signal
+    import time
+    knot = two_zone_primary
+    port = free_port()
+    conf = tmp_path / "icbind.conf"
+    base = ("server:\n    pidfile: run/icbind.pid\n    data-dir: data\n"
+            "zone:\n    name: example.com\n    primary: 127.0.0.1@%d\n" % knot.port)
+    conf.write_text(base)
+    (tmp_path / "run").mkdir()
+    r = _daemon(["-c", "icbind.conf", "-l", "127.0.0.1@%d" % port], cwd=str(tmp_path))
+    assert r.returncode == 0, r
+    pidpath = tmp_path / "run" / "icbind.pid"
+    pid = int(pidpath.read_text().strip())
+    try:
+        assert _pid_alive(pid)
+        where = _Where(port)
+        wait_serial(where.addr, port, "example.com", knot.serial("example.com"), 10)
+        deadline = time.time() + 10
+        while time.time() < deadline and not (tmp_path / "data" / "example.com.zone").exists():
+            time.sleep(0.05)
+        assert (tmp_path / "data" / "example.com.zone").exists()
+        conf.write_text(base + "zone:\n    name: large.test\n    primary: 127.0.0.1@%d\n" % knot.port)
+        os.kill(pid, signal.SIGHUP)
+        wait_serial(where.addr, port, "large.test", knot.serial("large.test"), 15)
+        deadline = time.time() + 10
+        while time.time() < deadline and not (tmp_path / "data" / "large.test.zone").exists():
+            time.sleep(0.05)
+        assert (tmp_path / "data" / "large.test.zone").exists()
+    finally:
+        assert _kill_and_wait(pid), "the daemon did not stop on SIGTERM"
+    assert not pidpath.exists(), "pidfile left behind"
+
+
+def test_daemon_failed_start_exits_1(tmp_path):
+    """A daemon that fails after it has detached (here: its pidfile cannot
+    be written) makes the starting process exit 1 with the reason, never 0
+    with no server."""
+    port = free_port()
+    conf = tmp_path / "icbind.conf"
+    conf.write_text("server:\n    pidfile: %s/no/such/dir/icbind.pid\n"
+                    "zone:\n    name: example.com\n    primary: 127.0.0.1@1\n" % tmp_path)
+    r = _daemon(["-c", str(conf), "-l", "127.0.0.1@%d" % port], cwd=str(tmp_path))
+    assert r.returncode == 1, r
+    assert "cannot write pidfile %s/no/such/dir/icbind.pid" % tmp_path in r.stderr, r
+    assert soa_serial("127.0.0.1", port, "example.com", timeout=0.3) is None
+
+
+def test_daemon_pidfile_of_running_server_refused(tmp_path):
+    """A second server with the pidfile of one that runs is refused: it
+    would overwrite it, and remove it when it stops."""
+    ports = [free_port(), free_port()]
+    conf = tmp_path / "icbind.conf"
+    conf.write_text("server:\n    pidfile: %s/icbind.pid\n"
+                    "zone:\n    name: example.com\n    primary: 127.0.0.1@1\n" % tmp_path)
+    r = _daemon(["-c", str(conf), "-l", "127.0.0.1@%d" % ports[0]], cwd=str(tmp_path))
+    assert r.returncode == 0, r
+    pid = int((tmp_path / "icbind.pid").read_text().strip())
+    try:
+        r2 = _daemon(["-c", str(conf), "-l", "127.0.0.1@%d" % ports[1]], cwd=str(tmp_path))
+        assert r2.returncode == 1, r2
+        assert "icbind already runs as process %d" % pid in r2.stderr, r2
+        assert int((tmp_path / "icbind.pid").read_text().strip()) == pid
+        assert _pid_alive(pid)
+    finally:
+        assert _kill_and_wait(pid)
+    # A stale pidfile (its process gone) is no obstacle.
+    (tmp_path / "icbind.pid").write_text("%d\n" % pid)
+    r3 = _daemon(["-c", str(conf), "-l", "127.0.0.1@%d" % ports[1]], cwd=str(tmp_path))
+    assert r3.returncode == 0, r3
+    pid3 = int((tmp_path / "icbind.pid").read_text().strip())
+    assert pid3 != pid
+    assert _kill_and_wait(pid3)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to change user and chroot")
+def test_daemon_username_chroot_pidfile_outside(two_zone_primary, tmp_path):
+    """As NSD and Knot DNS are run: a daemon that becomes `nobody` in a
+    chroot, with its pidfile in a root-only directory outside the chroot
+    (written as root, before the chroot), and a reload that adds a zone:
+    its copy still goes to data-dir (as seen from inside)."""
+    import pwd
+    import signal
+    import time
+    knot = two_zone_primary
+    port = free_port()
+    jail = tmp_path / "jail"
+    rundir = tmp_path / "run"
+    jail.mkdir()
+    rundir.mkdir()
+    os.chmod(str(tmp_path), 0o755)
+    os.chmod(str(jail), 0o755)
+    os.chmod(str(rundir), 0o755)
+    etc = jail / "etc"
+    etc.mkdir()
+    base = ("server:\n    username: nobody\n    chroot: %s\n    data-dir: %s/data\n"
+            "    pidfile: %s/icbind.pid\n"
+            "zone:\n    name: example.com\n    primary: 127.0.0.1@%d\n" % (jail, jail, rundir, knot.port))
+    # The same file outside (read at start) and inside (read on reload).
+    conf_out = tmp_path / "icbind.conf"
+    conf_out.write_text(base)
+    conf_in = jail / str(conf_out).lstrip("/")
+    conf_in.parent.mkdir(parents=True)
+    conf_in.write_text(base + "zone:\n    name: large.test\n    primary: 127.0.0.1@%d\n" % knot.port)
+    saved = os.environ.get("ASAN_OPTIONS")
+    os.environ["ASAN_OPTIONS"] = "detect_leaks=0"  # no /proc in the chroot
+    try:
+        r = _daemon(["-c", str(conf_out), "-l", "127.0.0.1@%d" % port], cwd=str(tmp_path))
+    finally:
+        if saved is None:
+            del os.environ["ASAN_OPTIONS"]
+        else:
+            os.environ["ASAN_OPTIONS"] = saved
+    assert r.returncode == 0, r
+    pid = int((rundir / "icbind.pid").read_text().strip())
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            status = f.read()
+        nobody = pwd.getpwnam("nobody").pw_uid
+        uids = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status, re.M).groups()
+        assert all(int(u) == nobody for u in uids), status
+        wait_serial("127.0.0.1", port, "example.com", knot.serial("example.com"), 10)
+        os.kill(pid, signal.SIGHUP)
+        wait_serial("127.0.0.1", port, "large.test", knot.serial("large.test"), 15)
+        deadline = time.time() + 10
+        while time.time() < deadline and not (jail / "data" / "large.test.zone").exists():
+            time.sleep(0.05)
+        assert (jail / "data" / "large.test.zone").exists()
+    finally:
+        assert _kill_and_wait(pid)
+
+
+def test_data_dir_outside_chroot_refused(tmp_path):
+    """data-dir is written as seen from outside and must be inside the
+    chroot: one outside is an error at start, not failed saves later."""
+    port = free_port()
+    conf = tmp_path / "icbind.conf"
+    conf.write_text("server:\n    chroot: %s/jail\n    data-dir: %s/data\n"
+                    "zone:\n    name: example.com\n    primary: 127.0.0.1@1\n" % (tmp_path, tmp_path))
+    r = run(["-f", "-c", str(conf), "-l", "127.0.0.1@%d" % port])
+    assert r.returncode == 1, r
+    assert "data-dir %s/data is not inside chroot %s/jail" % (tmp_path, tmp_path) in r.stderr, r

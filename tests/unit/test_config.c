@@ -490,7 +490,7 @@ static int opts(struct cfg *c, char *err, char **argv)
 		argc++;
 	cfg_init(c);
 	err[0] = '\0';
-	return opts_parse(argc, argv, c, err, ERRLEN);
+	return opts_parse(argc, argv, NULL, c, err, ERRLEN);
 }
 
 #define ARGV(...) ((char *[]){ "icbind", __VA_ARGS__, NULL })

@@ -10,14 +10,20 @@
 #include <time.h>
 
 static unsigned log_level = LOG_NOTICE_;
-static int log_syslog;
+static int log_syslog, log_stderr;
 
 void log_open(unsigned verbosity, int use_syslog)
 {
 	log_level = verbosity;
 	log_syslog = use_syslog;
+	/* LOG_NDELAY: connected now, before a chroot hides /dev/log. */
 	if (use_syslog)
-		openlog("icbind", LOG_PID, LOG_DAEMON);
+		openlog("icbind", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void log_stderr_too(int on)
+{
+	log_stderr = on;
 }
 
 void log_close(void)
@@ -43,7 +49,8 @@ void log_msg(unsigned level, const char *fmt, ...)
 	if (log_syslog) {
 		static const int prio[] = { LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 		syslog(prio[level > 3 ? 3 : level], "%s", line);
-		return;
+		if (!log_stderr || level > LOG_NOTICE_)
+			return;
 	}
 	struct timespec ts;
 	struct tm tm;

@@ -6,6 +6,8 @@ enum { LOG_ERR_ = 0, LOG_NOTICE_ = 1, LOG_INFO_ = 2, LOG_DEBUG_ = 3 };
 
 void log_open(unsigned verbosity, int use_syslog);
 void log_close(void);
+/* While a daemon starts: to standard error as well as to syslog. */
+void log_stderr_too(int on);
 int log_enabled(unsigned level);
 
 #if defined(__GNUC__)

@@ -28,6 +28,37 @@
 
 static struct server *the_server;
 
+/* Where icbind was started: relative paths are taken from there once a
+ * daemon works from "/" (options.h). */
+static char start_dir[4096];
+
+/* The base for relative paths: none in the foreground (the working
+ * directory stays), start_dir for a daemon. */
+static const char *path_base(const struct cfg *c)
+{
+	return c->foreground || !start_dir[0] ? NULL : start_dir;
+}
+
+/* path, as seen from inside the chroot dir (in place); 0 if it is inside
+ * (or there is no chroot), -1 if not. */
+static int inside_chroot(char *path, const char *dir)
+{
+	if (!dir[0] || !path[0])
+		return 0;
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 1 && dir[0] == '/')
+		return 0; /* chroot to / */
+	if (strncmp(path, dir, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+		return -1;
+	if (path[n] == '\0')
+		memcpy(path, "/", 2);
+	else
+		memmove(path, path + n, strlen(path + n) + 1);
+	return 0;
+}
+
 static void on_signal(int sig)
 {
 	if (!the_server)
@@ -249,10 +280,20 @@ static void reload(struct server *s, int argc, char **argv)
 		return;
 	}
 	cfg_init(nc);
-	if (opts_parse(argc, argv, nc, err, sizeof(err)) != 0) {
+	if (opts_parse(argc, argv, path_base(s->cfg), nc, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR_, "reload failed, keeping the running configuration: %s", err);
 		goto fail;
 	}
+	/* Confined, the process sees data-dir without the chroot in front
+	 * (as at start); the chroot itself cannot change. */
+	if (inside_chroot(nc->data_dir, s->cfg->chroot_dir) < 0) {
+		log_msg(LOG_ERR_, "reload failed, keeping the running configuration: data-dir %s is not inside chroot %s",
+			nc->data_dir, s->cfg->chroot_dir);
+		goto fail;
+	}
+	memcpy(nc->chroot_dir, s->cfg->chroot_dir, sizeof(nc->chroot_dir));
+	memcpy(nc->pidfile, s->cfg->pidfile, sizeof(nc->pidfile));
+	memcpy(nc->username, s->cfg->username, sizeof(nc->username));
 	nc->foreground = s->cfg->foreground;
 	nc->udp_workers = s->cfg->udp_workers; /* threads start only at start */
 	size_t kept, added, removed;
@@ -300,13 +341,9 @@ static int drop_privileges(struct cfg *cfg)
 			log_msg(LOG_ERR_, "cannot chroot to %s: %s", cfg->chroot_dir, strerror(errno));
 			return -1;
 		}
-		/* data-dir is given as seen from outside: take the chroot off. */
-		size_t n = strlen(cfg->chroot_dir);
-		while (n > 1 && cfg->chroot_dir[n - 1] == '/')
-			n--;
-		if (cfg->data_dir[0] && strncmp(cfg->data_dir, cfg->chroot_dir, n) == 0 &&
-		    (cfg->data_dir[n] == '/' || cfg->data_dir[n] == '\0'))
-			memmove(cfg->data_dir, cfg->data_dir + n, strlen(cfg->data_dir + n) + 1);
+		/* data-dir is given as seen from outside (checked inside at
+		 * start): take the chroot off. */
+		inside_chroot(cfg->data_dir, cfg->chroot_dir);
 	}
 	if (pw && (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)) {
 		log_msg(LOG_ERR_, "cannot become user %s: %s", cfg->username, strerror(errno));
@@ -319,13 +356,32 @@ static int drop_privileges(struct cfg *cfg)
 	return 0;
 }
 
+/* Become a daemon: the process that started waits until the daemon says
+ * it is serving (ready()) and exits 0, or 1 if the daemon failed before
+ * that, so that an init script learns of a failed start.  Until then
+ * messages still go to standard error too.  Returns the descriptor to
+ * tell readiness on, or -1. */
+static int null_fd = -1;
+
 static int daemonize(void)
 {
+	int p[2];
+	if (pipe(p) < 0)
+		return -1;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(p[1]);
+		char ok = 0;
+		ssize_t n;
+		while ((n = read(p[0], &ok, 1)) < 0 && errno == EINTR)
+			;
+		if (n != 1)
+			fprintf(stderr, "icbind: the daemon did not start (see the messages above or the system log)\n");
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(p[0]);
 	if (setsid() < 0)
 		return -1;
 	pid = fork(); /* never a session leader again: no controlling tty */
@@ -335,21 +391,77 @@ static int daemonize(void)
 		_exit(0);
 	if (chdir("/") < 0)
 		return -1;
-	int fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
+	/* Opened now: a chroot may have no /dev/null. */
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	return p[1];
+}
+
+/* The daemon serves: the waiting parent exits with success, and standard
+ * input and output go to /dev/null. */
+static void ready(int fd)
+{
+	if (fd < 0)
+		return;
+	log_stderr_too(0);
+	if (null_fd >= 0) {
+		dup2(null_fd, 0);
+		dup2(null_fd, 1);
+		dup2(null_fd, 2);
+		if (null_fd > 2)
+			close(null_fd);
+		null_fd = -1;
+	}
+	char ok = 1;
+	if (write(fd, &ok, 1) != 1)
+		log_msg(LOG_NOTICE_, "could not tell the starting process that the daemon runs");
+	close(fd);
+}
+
+/* The pidfile: refused if it names an icbind that still runs (two
+ * servers with one pidfile would remove each other's), else written.
+ * As root, before the chroot: the path is the operator's. */
+static int write_pidfile(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f) {
+		long pid = 0;
+		int got = fscanf(f, "%ld", &pid);
+		fclose(f);
+		if (got == 1 && pid > 0 && pid != (long)getpid() &&
+		    (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+			/* A live process: ours unless its name says otherwise
+			 * (a stale file whose number was given again). */
+			char comm[64] = "", proc[64];
+			snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
+			FILE *c = fopen(proc, "r");
+			if (c) {
+				if (!fgets(comm, sizeof(comm), c))
+					comm[0] = '\0';
+				fclose(c);
+			}
+			if (!c || strncmp(comm, "icbind", 6) == 0) {
+				log_msg(LOG_ERR_, "pidfile %s: icbind already runs as process %ld", path, pid);
+				return -1;
+			}
+		}
+	}
+	f = fopen(path, "w");
+	int bad = !f || fprintf(f, "%ld\n", (long)getpid()) < 0;
+	if (f && fclose(f) != 0)
+		bad = 1;
+	if (bad) {
+		log_msg(LOG_ERR_, "cannot write pidfile %s: %s", path, strerror(errno));
+		return -1;
 	}
 	return 0;
 }
 
 /* A start that failed: give back what was taken, so that a leak checker
  * sees a clean exit too.  Returns the exit status. */
-static int abandon(struct server *s, int threads)
+static int abandon(struct server *s, int threads, const char *pidfile)
 {
+	if (pidfile && pidfile[0])
+		unlink(pidfile); /* ours: written by this start */
 	if (threads)
 		workers_stop(s);
 	server_close(s);
@@ -397,7 +509,15 @@ int main(int argc, char **argv)
 	if (!cfg)
 		return 1;
 	cfg_init(cfg);
-	int rc = opts_parse(argc, argv, cfg, err, sizeof(err));
+	if (!getcwd(start_dir, sizeof(start_dir)))
+		start_dir[0] = '\0'; /* then relative paths are taken from / */
+	int rc = opts_parse(argc, argv, NULL, cfg, err, sizeof(err));
+	if (rc == 0 && path_base(cfg)) {
+		/* A daemon: again, with relative paths from here. */
+		cfg_free(cfg);
+		cfg_init(cfg);
+		rc = opts_parse(argc, argv, start_dir, cfg, err, sizeof(err));
+	}
 	if (rc != 0) {
 		if (rc < 0)
 			fprintf(stderr, "icbind: %s\n", err);
@@ -416,34 +536,44 @@ int main(int argc, char **argv)
 	}
 	s->cfg = cfg;
 	log_open(cfg->verbosity, 0);
+	char data_dir[sizeof(cfg->data_dir)];
+	memcpy(data_dir, cfg->data_dir, sizeof(data_dir));
+	if (inside_chroot(data_dir, cfg->chroot_dir) < 0) {
+		log_msg(LOG_ERR_, "data-dir %s is not inside chroot %s (data-dir is written as seen from outside)",
+			cfg->data_dir, cfg->chroot_dir);
+		return abandon(s, 0, NULL);
+	}
 	if (cfg->data_dir[0] && mkdir(cfg->data_dir, 0755) < 0 && errno != EEXIST) {
 		log_msg(LOG_ERR_, "cannot create data-dir %s: %s", cfg->data_dir, strerror(errno));
-		return abandon(s, 0);
+		return abandon(s, 0, NULL);
 	}
 	if (build_catalog(&s->cat, cfg, &s->members) < 0) {
 		log_msg(LOG_ERR_, "cannot set up the zones: out of memory or a duplicate zone");
-		return abandon(s, 0);
+		return abandon(s, 0, NULL);
 	}
 	if (server_listen(s) < 0)
-		return abandon(s, 0);
-	if (drop_privileges(cfg) < 0)
-		return abandon(s, 0);
+		return abandon(s, 0, NULL);
+	int ready_fd = -1;
 	if (!cfg->foreground) {
-		if (daemonize() < 0) {
+		ready_fd = daemonize();
+		if (ready_fd < 0) {
 			log_msg(LOG_ERR_, "cannot become a daemon: %s", strerror(errno));
-			return abandon(s, 0);
+			return abandon(s, 0, NULL);
 		}
+		/* To syslog from now, its socket opened before any chroot. */
 		log_open(cfg->verbosity, 1);
+		log_stderr_too(1);
 	}
-	if (cfg->pidfile[0]) {
-		FILE *f = fopen(cfg->pidfile, "w");
-		if (!f) {
-			log_msg(LOG_ERR_, "cannot write pidfile %s: %s", cfg->pidfile, strerror(errno));
-			return abandon(s, 0);
-		}
-		fprintf(f, "%ld\n", (long)getpid());
-		fclose(f);
-	}
+	/* The pidfile as root, from outside the chroot; removed at the end
+	 * from inside it, where it can be. */
+	char pidfile[sizeof(cfg->pidfile)];
+	memcpy(pidfile, cfg->pidfile, sizeof(pidfile));
+	if (pidfile[0] && write_pidfile(pidfile) < 0)
+		return abandon(s, 0, NULL);
+	if (drop_privileges(cfg) < 0)
+		return abandon(s, 0, cfg->pidfile); /* (from outside: most fail before the chroot) */
+	if (inside_chroot(pidfile, cfg->chroot_dir) < 0)
+		pidfile[0] = '\0'; /* out of reach once confined: left behind */
 
 	the_server = s;
 	s->started = time(NULL);
@@ -470,7 +600,7 @@ int main(int argc, char **argv)
 		if (!s->rrl) {
 			log_msg(LOG_ERR_, "cannot set up response rate limiting (rrl-table-size %u)",
 				cfg->rrl_table_size);
-			return abandon(s, 0);
+			return abandon(s, 0, pidfile);
 		}
 		pthread_mutex_init(&s->rrl_lock, NULL);
 		log_msg(LOG_INFO_, "response rate limiting: %u responses a second, slip %u",
@@ -478,13 +608,14 @@ int main(int argc, char **argv)
 	}
 	if (publish_live(s) < 0 || workers_start(s) < 0) {
 		log_msg(LOG_ERR_, "cannot start the query threads: %s", strerror(errno));
-		return abandon(s, 1);
+		return abandon(s, 1, pidfile);
 	}
 	log_msg(LOG_DEBUG_, "UDP batches are looked up a step at a time while a zone version of %u octets or more is served",
 		(unsigned)ICB_PREFETCH_BYTES);
 	start_zones(s);
 	log_msg(LOG_NOTICE_, "started: %zu zone%s, %u sockets, %u query thread%s", s->cat.n,
 		s->cat.n == 1 ? "" : "s", s->n_listeners, s->n_workers, s->n_workers == 1 ? "" : "s");
+	ready(ready_fd);
 
 	rc = 0;
 	while (!s->stop && rc == 0) {
@@ -516,8 +647,6 @@ int main(int argc, char **argv)
 	free(s->rrl_mem);
 	catalog_release(&s->cat);
 	members_free(&s->members);
-	char pidfile[sizeof(cfg->pidfile)];
-	snprintf(pidfile, sizeof(pidfile), "%s", s->cfg->pidfile);
 	cfg_free((struct cfg *)s->cfg);
 	free((struct cfg *)s->cfg);
 	free(s);

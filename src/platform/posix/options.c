@@ -110,7 +110,32 @@ static int add_zones(struct cfg *c, const char *path, char **zones, size_t n_zon
 	return 0;
 }
 
-int opts_parse(int argc, char **argv, struct cfg *c, char *err, size_t errlen)
+/* path made absolute from base, in place; -1 if that does not fit. */
+static int absolute(char *path, size_t cap, const char *base)
+{
+	if (!base || !path[0] || path[0] == '/')
+		return 0;
+	size_t b = strlen(base), n = strlen(path);
+	int slash = b && base[b - 1] != '/';
+	if (b + (size_t)slash + n + 1 > cap)
+		return -1;
+	memmove(path + b + (size_t)slash, path, n + 1);
+	memcpy(path, base, b);
+	if (slash)
+		path[b] = '/';
+	return 0;
+}
+
+static int absolute_key(char *path, size_t cap, const char *base, const char *key, char *err,
+			size_t errlen)
+{
+	if (absolute(path, cap, base) == 0)
+		return 0;
+	snprintf(err, errlen, "%s %s: too long once taken from %s", key, path, base);
+	return -1;
+}
+
+int opts_parse(int argc, char **argv, const char *base, struct cfg *c, char *err, size_t errlen)
 {
 	struct cfg_addr prim[CFG_MAX_PRIMARIES], listen[CFG_MAX_LISTEN];
 	size_t n_prim = 0, n_listen = 0, n_zones = 0;
@@ -193,7 +218,18 @@ int opts_parse(int argc, char **argv, struct cfg *c, char *err, size_t errlen)
 		snprintf(err, errlen, "--primary given without --zone");
 		goto out;
 	}
+	char file[4096];
+	if (path) {
+		snprintf(file, sizeof(file), "%s", path);
+		if (absolute_key(file, sizeof(file), base, "--config", err, errlen) < 0)
+			goto out;
+		path = file;
+	}
 	if (path && cfg_load_file(c, path, err, errlen) < 0)
+		goto out;
+	if (absolute_key(c->pidfile, sizeof(c->pidfile), base, "pidfile", err, errlen) < 0 ||
+	    absolute_key(c->data_dir, sizeof(c->data_dir), base, "data-dir", err, errlen) < 0 ||
+	    absolute_key(c->chroot_dir, sizeof(c->chroot_dir), base, "chroot", err, errlen) < 0)
 		goto out;
 	if (add_zones(c, path, zones, n_zones, prim, n_prim, err, errlen) < 0)
 		goto out;
