@@ -287,6 +287,24 @@ static void test_file_errors(void)
 	FAILS("server:\n tcp-clients: 12x\n", 2, "bad number '12x'");
 	FAILS("server:\n tcp-clients: -1\n", 2, "bad number '-1'");
 	FAILS("# comment\n\nlisten: 1.2.3.4\n", 3, "key outside of a section");
+	FAILS("# comment\nzones:\n", 2, "unknown section 'zones:' (sections are server:, zone:, key:, pattern:)");
+	FAILS("SERVER:\n", 1, "unknown section 'SERVER:' (section names are lower case)");
+	FAILS("server:\n Zone:\n", 2, "unknown section 'Zone:' (section names are lower case)");
+	FAILS("include: \"other.conf\"\n", 1, "'include:' is not supported: the configuration is one file");
+	FAILS("server:\n include: other.conf\n", 2, "'include:' is not supported: the configuration is one file");
+	{
+		/* A UTF-8 byte order mark before the first line is not text. */
+		static const char bom[] = "\xEF\xBB\xBFserver:\n verbosity: 2\nzone:\n name: a.test\n primary: 192.0.2.1\n";
+		char path[64], err[ERRLEN] = "";
+		struct cfg c;
+		CHECK(tmp_file(path, sizeof path, bom, sizeof(bom) - 1) == 0);
+		cfg_init(&c);
+		CHECK_EQ(cfg_load_file(&c, path, err, sizeof err), 0);
+		CHECK_EQ(c.verbosity, 2);
+		cfg_free(&c);
+		unlink(path);
+		FAILS("server:\n\xEF\xBB\xBFverbosity: 2\n", 2, "unknown key '\xEF\xBB\xBFverbosity' in server section");
+	}
 	FAILS("server:\n pidfile: \"/run/icbind.pid\n", 2, "missing closing quote");
 	FAILS("server:\n pidfile: \"/run/a\" b\n", 2, "text after closing quote");
 	FAILS("server:\n pidfile: /run/a\"b\n", 2, "stray quote");

@@ -1225,6 +1225,13 @@ static int parse_line(struct parser *p, char *s)
 			return -1;
 		return start_section(p, k);
 	}
+	if (strcasecmp(k, "server") == 0 || strcasecmp(k, "zone") == 0 ||
+	    strcasecmp(k, "key") == 0 || strcasecmp(k, "pattern") == 0)
+		return fail(p, "unknown section '%s:' (section names are lower case)", k);
+	if (strcmp(k, "include") == 0)
+		return fail(p, "'include:' is not supported: the configuration is one file");
+	if (p->sec == SEC_NONE && *v == '\0')
+		return fail(p, "unknown section '%s:' (sections are server:, zone:, key:, pattern:)", k);
 	if (p->sec == SEC_NONE)
 		return fail(p, "key outside of a section");
 	if (*v == '\0')
@@ -1362,8 +1369,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 		p->line++;
 		if (strlen(buf) != (size_t)n)
 			rc = fail(p, "NUL character in line");
-		else
-			rc = parse_line(p, buf);
+		else /* a UTF-8 byte order mark, as some editors write: not text */
+			rc = parse_line(p, p->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ? buf + 3 : buf);
 	}
 	if (rc == 0 && ferror(f)) {
 		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
