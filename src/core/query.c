@@ -38,9 +38,8 @@ enum { REST_OK = 0, REST_BAD = -1, REST_BAD_OPT = -2 };
  * owner, its options) is REST_BAD_OPT, answered with our OPT all the
  * same so that the client can tell it from a server without EDNS
  * (RFC 6891 7). */
-static int parse_additional(struct cursor *c, uint16_t count, struct edns *e)
+static int parse_additional(struct cursor *c, uint16_t count, struct edns *e, uint8_t *owner)
 {
-	uint8_t owner[NAME_MAXLEN];
 	int bad_opt = 0;
 	for (uint16_t i = 0; i < count; i++) {
 		if (name_parse(c, owner, 1) < 0)
@@ -84,9 +83,8 @@ static int parse_additional(struct cursor *c, uint16_t count, struct edns *e)
 /* Skip count records (NOTIFY's answer section), keeping the SOA serial of
  * an SOA record for the zone if there is one (RFC 1996 3.7). */
 static int skip_records(struct cursor *c, uint16_t count, const uint8_t *qname,
-			struct query_result *res)
+			struct query_result *res, uint8_t *owner)
 {
-	uint8_t owner[NAME_MAXLEN];
 	for (uint16_t i = 0; i < count; i++) {
 		if (name_parse(c, owner, 1) < 0)
 			return REST_BAD;
@@ -123,15 +121,16 @@ static int skip_records(struct cursor *c, uint16_t count, const uint8_t *qname,
 static int read_rest(struct cursor *c, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar,
 		     const uint8_t *qname, struct query_result *res, struct edns *e)
 {
-	uint8_t name[NAME_MAXLEN];
+	uint8_t name[NAME_MAXLEN]; /* one for every name read here: a small device's stack */
 	for (uint16_t i = 0; i < qd; i++) {
 		if (name_parse(c, name, 1) < 0)
 			return REST_BAD;
 		cur_skip(c, 4);
 	}
-	if (c->err || skip_records(c, an, qname, res) < 0 || skip_records(c, ns, qname, res) < 0)
+	if (c->err || skip_records(c, an, qname, res, name) < 0 ||
+	    skip_records(c, ns, qname, res, name) < 0)
 		return REST_BAD;
-	int r = parse_additional(c, ar, e);
+	int r = parse_additional(c, ar, e, name);
 	if (r == REST_BAD)
 		e->present = 0; /* nothing of it can be trusted */
 	return r;

@@ -1061,15 +1061,22 @@ def test_restart_serves_copy_with_primary_down(procs, persist_knot, tmp_path):
         knot.start()
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "empty"])
-def test_damaged_copy_transferred_again(procs, persist_knot, tmp_path, damage):
-    knot, zone, serial = persist_knot, "example.com", 2024010101
+def copy_made(procs, knot, tmp_path, zone="example.com", serial=2024010101):
+    """A data-dir holding the copy of zone that one run of ICBIND kept:
+    (the data-dir, the configuration, the copy's path)."""
     dd = str(tmp_path / "data")
     os.makedirs(dd)
     conf = "server:\n    data-dir: %s\n" % dd + zone_section(zone, prim(knot))
     icb = procs.icbind(conf, {zone: serial})
     procs.stop(icb)
     (path,) = glob.glob(os.path.join(dd, "*.zone"))
+    return dd, conf, path
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty"])
+def test_damaged_copy_transferred_again(procs, persist_knot, tmp_path, damage):
+    knot, zone, serial = persist_knot, "example.com", 2024010101
+    dd, conf, path = copy_made(procs, knot, tmp_path)
     with open(path, "rb") as f:
         data = bytearray(f.read())
     if damage == "flip":
@@ -1096,12 +1103,7 @@ def test_copy_of_another_zone_refused(procs, persist_knot, tmp_path, other):
     served for that zone: the apex must match. The root zone's file name
     does not collide with a zone called "root"."""
     knot, zone, serial = persist_knot, "example.com", 2024010101
-    dd = str(tmp_path / "data")
-    os.makedirs(dd)
-    conf = "server:\n    data-dir: %s\n" % dd + zone_section(zone, prim(knot))
-    icb = procs.icbind(conf, {zone: serial})
-    procs.stop(icb)
-    (path,) = glob.glob(os.path.join(dd, "*.zone"))
+    dd, conf, path = copy_made(procs, knot, tmp_path)
     conf2 = conf + zone_section(other, prim(knot)) + zone_section("root", prim(knot))
     # Start once to learn the other zones' file names (nothing there yet).
     icb = procs.icbind(conf2)
