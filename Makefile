@@ -19,7 +19,8 @@ CORE_TESTS  := tests/unit/test_main.c tests/unit/test_name.c tests/unit/test_wir
                tests/unit/test_refresh.c tests/unit/test_tsig.c tests/unit/test_dnssec.c \
                tests/unit/test_rrl.c tests/unit/test_patch.c tests/unit/test_self.c tests/unit/test_catz.c \
                tests/unit/testzone.c
-POSIX_TESTS := tests/unit/test_posix_main.c tests/unit/test_config.c tests/unit/test_loop.c
+POSIX_TESTS := tests/unit/test_posix_main.c tests/unit/test_config.c tests/unit/test_loop.c \
+	tests/unit/test_workers.c
 
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

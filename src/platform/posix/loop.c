@@ -138,6 +138,11 @@ void timer_cancel(struct loop *l, struct timer *t)
 	sift_up(l, last->slot);
 }
 
+int timer_pending(const struct timer *t)
+{
+	return t->slot != NOSLOT;
+}
+
 int timer_set(struct loop *l, struct timer *t, uint64_t when)
 {
 	timer_cancel(l, t);

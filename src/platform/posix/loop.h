@@ -58,6 +58,8 @@ int loop_add_polled(struct loop *l, struct io *io);
 void timer_init(struct timer *t, timer_fn fn, void *arg);
 int timer_set(struct loop *l, struct timer *t, uint64_t when);
 void timer_cancel(struct loop *l, struct timer *t);
+/* Is t set (and not yet run or cancelled)? */
+int timer_pending(const struct timer *t);
 
 /* Run until *stop becomes non-zero. */
 int loop_run(struct loop *l, volatile sig_atomic_t *stop);

@@ -310,7 +310,7 @@ static void reload(struct server *s, int argc, char **argv)
 	free((struct cfg *)s->cfg);
 	s->cfg = nc;
 	log_open(nc->verbosity, !nc->foreground);
-	s->cfg_udp_max = nc->udp_max_payload;
+	atomic_store_explicit(&s->cfg_udp_max, nc->udp_max_payload, memory_order_relaxed);
 	start_zones(s);
 	log_msg(LOG_NOTICE_, "reloaded: %zu zones kept, %zu added, %zu removed", kept, added, removed);
 	return;
@@ -588,7 +588,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	s->cfg_udp_max = cfg->udp_max_payload;
+	atomic_store_explicit(&s->cfg_udp_max, cfg->udp_max_payload, memory_order_relaxed);
 	if (cfg->rrl.responses_per_second) {
 		/* One table, allocated once; its hash seeded anew each start. */
 		size_t len = rrl_mem_size(cfg->rrl_table_size);

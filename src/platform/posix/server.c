@@ -130,7 +130,7 @@ static size_t reply_from(struct msghdr *mh, union udp_ctl *ctl)
 int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalog *cat,
 	      int main_thread)
 {
-	uint16_t udp_max = (uint16_t)s->cfg_udp_max;
+	uint16_t udp_max = (uint16_t)atomic_load_explicit(&s->cfg_udp_max, memory_order_relaxed);
 	/* The kernel shortened the lengths of the entries it filled last
 	 * time (and reply_from() moved their control data); the rest of each
 	 * header stays as udp_batch_new() set it. */

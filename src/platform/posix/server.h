@@ -65,7 +65,7 @@ struct server {
 	int catalogs_dirty;             /* a catalog zone has a new version */
 	struct stats tcp_stats;         /* TCP queries (main thread) */
 	struct udp_batch *udp;          /* buffers for the main thread's UDP batches */
-	unsigned cfg_udp_max;           /* udp-max-payload, read by every thread */
+	_Atomic unsigned cfg_udp_max;   /* udp-max-payload: a reload writes it, every thread reads */
 	struct rrl *rrl;                /* response rate limiting, or NULL */
 	_Atomic int prefetch;           /* a zone served is past the caches (query_hint_start) */
 	void *rrl_mem;

@@ -129,7 +129,11 @@ void workers_retire(struct server *s, void *p, void (*fn)(void *))
 	/* Readers that started before this generation may hold p. */
 	uint64_t ticket = atomic_fetch_add(&s->gen, 1) + 1;
 	s->retired[s->n_retired++] = (struct retired){ p, fn, ticket };
-	timer_set(&s->loop, &s->reclaim, loop_clock() + 50);
+	/* A sweep 50 ms after the first of them, not pushed back by each
+	 * later one: versions replaced every few milliseconds (reloads,
+	 * NOTIFY storms) would otherwise never be freed. */
+	if (!timer_pending(&s->reclaim))
+		timer_set(&s->loop, &s->reclaim, loop_clock() + 50);
 }
 
 void workers_reclaim(struct server *s)
