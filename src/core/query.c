@@ -349,6 +349,58 @@ size_t query_process(const struct catalog *cat, const uint8_t *q, size_t qlen,
 	return query_process_hinted(cat, NULL, q, qlen, env, out, cap, res);
 }
 
+/* The header over the first len octets of out (the sections), and our
+ * OPT after them when the query had one: our payload size, the extended
+ * rcode, DO echoed (RFC 3225 3), no other flags, our NSID if asked for.
+ * Returns the length. */
+static size_t seal(uint8_t *out, size_t len, uint16_t id, uint16_t rflags, uint8_t rcode, int qd,
+		   const uint16_t counts[3], const struct edns *e, size_t nsid_len,
+		   const struct catalog *cat, uint16_t udp_max)
+{
+	put16(out, id);
+	put16(out + 2, (uint16_t)(rflags | (rcode & 0xF)));
+	put16(out + 4, qd ? 1 : 0);
+	put16(out + 6, counts[0]);
+	put16(out + 8, counts[1]);
+	put16(out + 10, (uint16_t)(counts[2] + (e->present ? 1 : 0)));
+	if (!e->present)
+		return len;
+	uint8_t *o = out + len;
+	o[0] = 0;
+	put16(o + 1, T_OPT);
+	put16(o + 3, udp_max);
+	put32(o + 5, ((uint32_t)(rcode >> 4) << 24) | (e->dnssec_ok ? 0x8000u : 0));
+	put16(o + 9, (uint16_t)(nsid_len ? 4 + nsid_len : 0));
+	len += OPT_LEN;
+	if (nsid_len) {
+		put16(out + len, OPT_NSID);
+		put16(out + len + 2, (uint16_t)nsid_len);
+		memcpy(out + len + 4, cat->nsid.data, nsid_len);
+		len += 4 + nsid_len;
+	}
+	return len;
+}
+
+/* The TSIG of a reply to a signed query (RFC 8945 5.3): signed with the
+ * key on success, BADTIME and BADTRUNC signed too, BADKEY and BADSIG
+ * unsigned (5.3.2).  -1 if it does not fit in limit. */
+static int sign_reply(const struct query_result *res, const struct tsig_rr *trr,
+		      const struct tsig_key *tkey, uint8_t *out, size_t *len, size_t limit,
+		      uint64_t now)
+{
+	if (res->tsig == TSIG_OK)
+		return tsig_sign(res->key, out, len, limit, now, trr->mac, trr->mac_len, 0, NULL,
+				 NULL);
+	if (res->tsig == TSIG_EBADTIME && tkey)
+		return tsig_sign_badtime(tkey, out, len, limit, now, trr->time_signed, trr->mac,
+					 trr->mac_len, NULL, NULL);
+	if (res->tsig == TSIG_EBADTRUNC && tkey)
+		return tsig_sign(tkey, out, len, limit, now, trr->mac, trr->mac_len,
+				 TSIG_RC_BADTRUNC, NULL, NULL);
+	return tsig_sign_error(trr, out, len, limit, now,
+			       res->tsig == TSIG_EBADKEY ? TSIG_RC_BADKEY : TSIG_RC_BADSIG);
+}
+
 size_t query_process_hinted(const struct catalog *cat, const struct query_hint *h,
 			    const uint8_t *q, size_t qlen, const struct query_env *env,
 			    uint8_t *out, size_t cap, struct query_result *res)
@@ -525,7 +577,11 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 				res->rrl_kind = RRL_NODATA;
 			}
 			if (env->rrl) {
-				if (res->rrl_kind == RRL_ANSWER && a.wild_zone &&
+				/* Whatever a wildcard makes, answer or NODATA,
+				 * counts as the wildcard: random names below it
+				 * would each start a class of their own. */
+				if ((res->rrl_kind == RRL_ANSWER || res->rrl_kind == RRL_NODATA) &&
+				    a.wild_zone &&
 				    zone_node_name(a.wild_zone, a.wild_node, res->rrl_buf) > 0)
 					rn = res->rrl_buf;
 				else
@@ -536,65 +592,36 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 	}
 	if (b.err) /* cannot happen: limit >= 512 holds a header and question */
 		return 0;
-
-	put16(out, id);
-	put16(out + 2, (uint16_t)(rflags | (rcode & 0xF)));
-	put16(out + 4, echo_q ? 1 : 0);
-	put16(out + 6, counts[0]);
-	put16(out + 8, counts[1]);
-	put16(out + 10, (uint16_t)(counts[2] + (e.present ? 1 : 0)));
-	size_t len = b.len;
-	if (e.present) {
-		/* Our OPT: our payload size, the extended rcode, DO echoed
-		 * (RFC 3225 3); no other flags; our NSID if asked for. */
-		uint8_t *o = out + len;
-		o[0] = 0;
-		put16(o + 1, T_OPT);
-		put16(o + 3, env->udp_max);
-		put32(o + 5, ((uint32_t)(rcode >> 4) << 24) | (e.dnssec_ok ? 0x8000u : 0));
-		put16(o + 9, (uint16_t)(nsid_len ? 4 + nsid_len : 0));
-		len += OPT_LEN;
-		if (nsid_len) {
-			put16(out + len, OPT_NSID);
-			put16(out + len + 2, (uint16_t)nsid_len);
-			memcpy(out + len + 4, cat->nsid.data, nsid_len);
-			len += 4 + nsid_len;
-		}
-	}
 	res->rcode = rcode;
 	if (rcode != RC_NOERROR && rcode != RC_NXDOMAIN_)
 		res->rrl_kind = RRL_ERROR;
-	if (res->tsig != TSIG_UNSIGNED && res->tsig != TSIG_EFORMERR && res->tsig != TSIG_EPEER) {
-		int r = 0;
-		if (res->tsig == TSIG_OK)
-			r = tsig_sign(res->key, out, &len, limit, env->now, trr.mac, trr.mac_len, 0,
-				      NULL, NULL);
-		else if (res->tsig == TSIG_EBADTIME && tkey)
-			r = tsig_sign_badtime(tkey, out, &len, limit, env->now, trr.time_signed,
-					      trr.mac, trr.mac_len, NULL, NULL);
-		else if (res->tsig == TSIG_EBADTRUNC && tkey)
-			r = tsig_sign(tkey, out, &len, limit, env->now, trr.mac, trr.mac_len,
-				      TSIG_RC_BADTRUNC, NULL, NULL);
-		else
-			r = tsig_sign_error(&trr, out, &len, limit, env->now,
-					    res->tsig == TSIG_EBADKEY ? TSIG_RC_BADKEY : TSIG_RC_BADSIG);
-		if (r < 0) {
-			/* It does not fit with the sections (huge key and
-			 * algorithm names over UDP): the header alone, with the
-			 * TSIG error if that fits, else without (RFC 8945 5.3.2
-			 * wants an answer more than it wants the record). */
-			len = 12;
-			out[2] |= 0x02; /* TC: the full answer is over TCP */
-			memset(out + 4, 0, 8);
-			int again = res->tsig == TSIG_OK
-				? tsig_sign(res->key, out, &len, limit, env->now, trr.mac,
-					    trr.mac_len, 0, NULL, NULL)
-				: tsig_sign_error(&trr, out, &len, limit, env->now,
-						  res->tsig == TSIG_EBADKEY ? TSIG_RC_BADKEY
-									    : TSIG_RC_BADSIG);
-			if (again < 0)
-				len = 12;
-		}
+	static const uint16_t none[3] = { 0, 0, 0 };
+	if (env->slip) {
+		/* Rate limiting's slip (rrl.h): the question with TC, and our
+		 * OPT and TSIG as in any answer (RFC 6891 6.1.1, RFC 8945
+		 * 5.3), nothing more: no bigger than the query but for a MAC
+		 * the query cut short. */
+		b.len = res->question_end;
+		memcpy(counts, none, sizeof(none));
+		rflags |= F_TC;
+		nsid_len = 0;
 	}
+	size_t len = seal(out, b.len, id, rflags, rcode, echo_q, counts, &e, nsid_len, cat,
+			  env->udp_max);
+	if (res->tsig == TSIG_UNSIGNED || res->tsig == TSIG_EFORMERR || res->tsig == TSIG_EPEER ||
+	    sign_reply(res, &trr, tkey, out, &len, limit, env->now) == 0)
+		return len;
+	/* The TSIG does not fit after the sections (huge key and algorithm
+	 * names over UDP): the question and our OPT with TC, or else the
+	 * header alone with TC; signed if that fits, else not (RFC 8945
+	 * 5.3.2 wants an answer more than it wants the record). */
+	len = seal(out, res->question_end, id, rflags | F_TC, rcode, echo_q, none, &e, 0, cat,
+		   env->udp_max);
+	if (sign_reply(res, &trr, tkey, out, &len, limit, env->now) == 0)
+		return len;
+	const struct edns no_opt = { 0, 0, 0, 0, 0, 0 };
+	len = seal(out, 12, id, rflags | F_TC, rcode, 0, none, &no_opt, 0, cat, env->udp_max);
+	if (sign_reply(res, &trr, tkey, out, &len, limit, env->now) < 0)
+		len = 12;
 	return len;
 }

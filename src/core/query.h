@@ -18,6 +18,7 @@ struct query_env {
 	struct netaddr client;
 	uint64_t now;             /* wall-clock seconds, for TSIG */
 	int rrl;                  /* rates are limited: set res->rrl_name */
+	int slip;                 /* answer as rate limiting slips (TC, the question, OPT, TSIG) */
 };
 
 enum query_action {

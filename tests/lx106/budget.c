@@ -418,7 +418,7 @@ __attribute__((noinline)) static void run_query(const struct catalog *cat, const
 						size_t qlen, const struct qcase *c, struct qrun *r)
 {
 	struct query_env env = { c->tcp ? TRANSPORT_TCP : TRANSPORT_UDP, ICB_UDP_MAX,
-				 { 4, { 192, 0, 2, 53 }, 5353 }, 1700000000u, 0 };
+				 { 4, { 192, 0, 2, 53 }, 5353 }, 1700000000u, 0, 0 };
 	r->len = query_process(cat, q, qlen, &env, query_out, sizeof(query_out), &r->res);
 }
 

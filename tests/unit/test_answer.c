@@ -96,7 +96,7 @@ static void parse_reply(struct reply *r)
 
 static void ask(struct reply *r, const uint8_t *q, size_t qlen, int tcp)
 {
-	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0, 0 };
+	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0, 0, 0 };
 	r->len = query_process(&cat, q, qlen, &env, resp, sizeof(resp), &r->res);
 	/* Answered again with the question read by the lookup hint (as the
 	 * server does for a batch to a big zone): the same, octet for octet. */
@@ -149,7 +149,7 @@ static void rrl_name_is(const char *qname, uint16_t type, int kind, const char *
 {
 	uint8_t b[512], got[NAME_MAXLEN];
 	size_t l = make_query(b, qname, type, 0);
-	struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0, 1 };
+	struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, 0, 1, 0 };
 	struct query_result res;
 	CHECK(query_process(&cat, b, l, &env, resp, sizeof(resp), &res) > 0);
 	CHECK_EQ(res.rrl_kind, kind);
@@ -616,7 +616,7 @@ void test_answer(void)
 	CHECK(r.flags & 0x0400);
 	CHECK_EQ(r.res.action, QA_NOTIFY);
 	{
-		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 9 }, 5353 }, 0, 0 };
+		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 9 }, 5353 }, 0, 0, 0 };
 		struct query_result res;
 		size_t n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
 		CHECK(n > 0);
@@ -642,7 +642,7 @@ void test_answer(void)
 		cat.n_keys = 1;
 		cz[0].primary_key[0] = &key;
 		uint64_t now = 1700000000;
-		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, now, 0 };
+		struct query_env env = { TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 5353 }, now, 0, 0 };
 		struct query_result res;
 		uint8_t mac[HMAC_MAX_LEN];
 		size_t mac_len = 0;
@@ -679,6 +679,52 @@ void test_answer(void)
 		n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
 		CHECK_EQ(res.rcode, 0);
 		CHECK_EQ(tsig_verify(resp, n, &key, 1, now, mac, mac_len, NULL, NULL), TSIG_OK);
+
+		/* Rate limiting's slip: TC, the question, our OPT and a valid
+		 * TSIG (RFC 6891 6.1.1, RFC 8945 5.3), no records. */
+		l = make_query(b, "host.example.com", T_A, 0);
+		l = add_opt(b, l, 1232, 0x8000, NULL, 0);
+		CHECK_EQ(tsig_sign(&key, b, &l, sizeof(b), now, NULL, 0, 0, mac, &mac_len), 0);
+		env.slip = 1;
+		n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
+		env.slip = 0;
+		CHECK_EQ(tsig_verify(resp, n, &key, 1, now, mac, mac_len, NULL, NULL), TSIG_OK);
+		CHECK_EQ(get16(resp + 2) & 0x020F, 0x0200); /* TC, NOERROR */
+		CHECK_EQ(get16(resp + 4), 1);
+		CHECK_EQ(get16(resp + 6) + get16(resp + 8), 0);
+		CHECK_EQ(get16(resp + 10), 2); /* OPT, TSIG */
+		CHECK(n <= l);
+
+		/* A key with a long name over UDP without EDNS (512 octets):
+		 * an answer that fits but not with its TSIG becomes the
+		 * question with TC, signed (RFC 8945 5.3), not a bare header. */
+		static const struct {
+			const char *name;
+			uint16_t type;
+		} asks[] = { { "host.example.com", T_A },     { "example.com", T_MX },
+			     { "example.com", T_NS },         { "srv.example.com", T_SRV },
+			     { "mail.example.com", T_TXT },   { "example.com", T_SOA },
+			     { "x.longdn.example.com", T_A }, { "a.b.sub.example.com", T_A } };
+		unsigned truncated = 0;
+		for (int len = 1; len <= 4; len++) {
+			char kn[260] = "";
+			for (int i = 0; i < len; i++)
+				strcat(kn, "k123456789012345678901234567890123456789012345678901234567890.");
+			name_from_text(kn, key.name);
+			key.alg = HMAC_SHA512;
+			for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+				l = make_query(b, asks[i].name, asks[i].type, 0);
+				CHECK_EQ(tsig_sign(&key, b, &l, sizeof(b), now, NULL, 0, 0, mac, &mac_len), 0);
+				n = query_process(&cat, b, l, &env, resp, sizeof(resp), &res);
+				CHECK(n <= 512);
+				CHECK_EQ(tsig_verify(resp, n, &key, 1, now, mac, mac_len, NULL, NULL), TSIG_OK);
+				CHECK_EQ(get16(resp + 4), 1); /* the question, always */
+				truncated += (resp[2] & 0x02) != 0;
+			}
+		}
+		CHECK(truncated > 0); /* the case was met */
+		name_from_text("xfr-key", key.name);
+		key.alg = HMAC_SHA256;
 		cz[0].primary_key[0] = NULL;
 		cat.keys = NULL;
 		cat.n_keys = 0;
@@ -712,7 +758,7 @@ void test_answer(void)
 		CHECK(r.len <= 1232);
 		l = make_query(b, "big.example.com", T_TXT, 0);
 		l = add_opt(b, l, 4096, 0, NULL, 0);
-		struct query_env env = { TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0, 0 };
+		struct query_env env = { TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0, 0, 0 };
 		r.len = query_process(&cat, b, l, &env, resp, sizeof(resp), &r.res);
 		parse_reply(&r);
 		CHECK(!(r.flags & 0x0200));

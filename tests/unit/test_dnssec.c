@@ -76,7 +76,7 @@ static void ask(struct sections *s, const char *name, uint16_t type, int dnssec_
 	if (!dnssec_ok)
 		q[l + 7] = 0;
 	l += sizeof(opt);
-	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0, 0 };
+	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 4096, { 4, { 127, 0, 0, 1 }, 1 }, 0, 0, 0 };
 	struct query_result res;
 	size_t len = query_process(&cat, q, l, &env, resp, sizeof(resp), &res);
 	memset(s, 0, sizeof(*s));

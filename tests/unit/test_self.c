@@ -55,7 +55,7 @@ struct seen {
 
 static void ask(struct seen *s, const uint8_t *q, size_t qlen, int tcp)
 {
-	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 53 }, 0, 0 };
+	struct query_env env = { tcp ? TRANSPORT_TCP : TRANSPORT_UDP, 1232, { 4, { 127, 0, 0, 1 }, 53 }, 0, 0, 0 };
 	struct query_result res;
 	memset(s, 0, sizeof(*s));
 	s->nsid_len = -1;

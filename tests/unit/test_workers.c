@@ -1,6 +1,7 @@
 /* Reclaiming replaced zone versions (workers.c): a stream of retirements
  * must not keep postponing the sweep that frees them. */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +67,23 @@ void test_workers(void)
 	workers_retire(s, malloc(8), count_free);
 	CHECK(timer_pending(&s->reclaim));
 	CHECK(s->reclaim.when > first);
+
+	/* A NOTIFY a query thread cannot hand over (the queue is full) is
+	 * reported, so that it goes unanswered and its sender tries again
+	 * (RFC 1996 3.6); an answered one would be lost. */
+	pthread_mutex_init(&s->notify_lock, NULL);
+	s->notify_fd = -1;
+	struct notify_event ev;
+	memset(&ev, 0, sizeof(ev));
+	size_t cap = sizeof(s->notify_q) / sizeof(s->notify_q[0]);
+	for (size_t i = 0; i < cap; i++)
+		CHECK_EQ(workers_notify(s, &ev), 0);
+	CHECK_EQ(workers_notify(s, &ev), -1);
+	CHECK_EQ(s->notify_n, cap);
+	s->notify_n = 0;
+	CHECK_EQ(workers_notify(s, &ev), 0);
+	s->notify_n = 0;
+	pthread_mutex_destroy(&s->notify_lock);
 
 	for (size_t i = 0; i < s->n_retired; i++)
 		s->retired[i].fn(s->retired[i].p);

@@ -166,6 +166,7 @@ static void udp_query(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip_a
 	env.udp_max = s->cfg.udp_max;
 	env.now = icb_bsp_time();
 	env.rrl = 0;
+	env.slip = 0;
 	to_netaddr(addr, port, &env.client);
 	ip_addr_t to;
 	ip_addr_copy(to, *addr);
@@ -246,6 +247,7 @@ static int client_answer(struct icb_lwip_client *c)
 	env.udp_max = s->cfg.udp_max;
 	env.now = icb_bsp_time();
 	env.rrl = 0;
+	env.slip = 0;
 	to_netaddr(&c->pcb->remote_ip, c->pcb->remote_port, &env.client);
 	struct query_result res;
 	s->queries++;

@@ -161,7 +161,7 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 			query_hint_next(&b->hint[j]);
 		struct msghdr *mh = &b->in[i].msg_hdr;
 		size_t qlen = b->in[i].msg_len;
-		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now, s->rrl != NULL };
+		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now, s->rrl != NULL, 0 };
 		sockaddr_to_netaddr((struct sockaddr *)&b->from[i], &env.client);
 		struct query_result res;
 		size_t rlen = query_process_hinted(cat, hinted ? &b->hint[i] : NULL, b->q[i], qlen,
@@ -172,8 +172,8 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 					  b->q[i], qlen);
 			if (main_thread)
 				notify_handle(s, &ev);
-			else
-				workers_notify(s, &ev);
+			else if (workers_notify(s, &ev) < 0)
+				rlen = 0; /* not taken: unanswered, its sender tries again */
 		}
 		if (rlen == 0) {
 			stats_add(&b->st, ST_DROPPED, 1);
@@ -193,12 +193,15 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 			}
 			if (act == RRL_SLIP) {
 				stats_add(&b->st, ST_RRL_SLIP, 1);
-				/* The header with TC and the question, nothing
-				 * more: no bigger than the query. */
-				uint8_t *r = b->r[out];
-				r[2] |= 0x02;
-				memset(r + 6, 0, 6);
-				rlen = res.question_end;
+				/* Answered again as a slip: TC, the question, our
+				 * OPT and TSIG, nothing more (query.h). */
+				struct query_result slip;
+				env.slip = 1;
+				env.rrl = 0;
+				rlen = query_process(cat, b->q[i], qlen, &env, b->r[out],
+						     sizeof(b->r[out]), &slip);
+				if (rlen == 0)
+					continue;
 			}
 		}
 		stats_response(&b->st, res.rcode, (b->r[out][2] & 0x02) != 0);
@@ -343,7 +346,7 @@ static int tcp_answer(struct server *s, struct tcp_conn *c)
 		}
 		const uint8_t *q = c->in + off + 2;
 		struct query_env env = { TRANSPORT_TCP, (uint16_t)s->cfg->udp_max_payload, { 0 },
-					 (uint64_t)time(NULL), 0 };
+					 (uint64_t)time(NULL), 0, 0 };
 		sockaddr_to_netaddr((struct sockaddr *)&c->peer, &env.client);
 		struct query_result res;
 		size_t rlen = query_process(&s->cat, q, mlen, &env, s->buf, 65535, &res);

@@ -64,16 +64,20 @@ static void notify_ready(struct loop *l, struct io *io, uint32_t events)
 	workers_notify_drain(io->arg);
 }
 
-void workers_notify(struct server *s, const struct notify_event *ev)
+int workers_notify(struct server *s, const struct notify_event *ev)
 {
 	pthread_mutex_lock(&s->notify_lock);
-	if (s->notify_n < sizeof(s->notify_q) / sizeof(s->notify_q[0]))
-		s->notify_q[s->notify_n++] = *ev; /* beyond that the sender retries */
+	int queued = s->notify_n < sizeof(s->notify_q) / sizeof(s->notify_q[0]);
+	if (queued)
+		s->notify_q[s->notify_n++] = *ev;
 	pthread_mutex_unlock(&s->notify_lock);
+	if (!queued)
+		return -1;
 	uint64_t one = 1;
 	if (write(s->notify_fd, &one, sizeof(one)) < 0) {
 		/* the counter is full: the main thread is waking anyway */
 	}
+	return 0;
 }
 
 void workers_stats(const struct server *s, uint64_t *sum)

@@ -28,7 +28,9 @@ void workers_stats(const struct server *s, uint64_t *sum);
 
 /* A NOTIFY answered by a query thread, handed to the main thread. */
 struct notify_event;
-void workers_notify(struct server *s, const struct notify_event *ev);
+/* -1 when the queue is full: then the NOTIFY must go unanswered, so that
+ * its sender sends it again (RFC 1996 3.6); an answered one is not. */
+int workers_notify(struct server *s, const struct notify_event *ev);
 void workers_notify_drain(struct server *s);
 
 #endif
