@@ -300,7 +300,14 @@ def exchange(addr, port, wire, tcp, timeout=TIMEOUT):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
             s.settimeout(timeout)
             s.sendto(wire, (addr, port))
-            data, _ = s.recvfrom(65535)
+            # A datagram from elsewhere (a late answer to whoever had this
+            # port before, on a machine busy with other tests) is not the
+            # answer: read on, within the timeout.
+            deadline = time.time() + timeout
+            while True:
+                data, peer = s.recvfrom(65535)
+                if (data[:2] == qid and peer[1] == port) or time.time() >= deadline:
+                    break
     if data[:2] != qid:
         raise NoAnswer("response ID %r does not match query ID %r" % (data[:2], qid))
     return data

@@ -819,6 +819,39 @@ def test_notify_bad_key(signed_setup, bad):
     assert_no_load(s, mark, "NOTIFY signed with %s" % bad)
 
 
+def truncate_mac(wire, n):
+    """wire with the MAC of its TSIG cut to its first n octets (RFC 8945
+    5.2.2.1: a truncated MAC is that prefix, its size saying so)."""
+    owner, rd, start = find_tsig(wire)
+    off = start + len(owner.to_wire()) + 8
+    rdlen = struct.unpack("!H", wire[off:off + 2])[0]
+    rdata = wire[off + 2:off + 2 + rdlen]
+    alg_len = len(rd.algorithm.to_wire())
+    at = alg_len + 8  # algorithm, time signed, fudge
+    mac_len = struct.unpack("!H", rdata[at:at + 2])[0]
+    new = rdata[:at] + struct.pack("!H", n) + rdata[at + 2:at + 2 + n] + rdata[at + 2 + mac_len:]
+    return wire[:off] + struct.pack("!H", len(new)) + new
+
+
+def test_truncated_mac_badtrunc(signed_setup):
+    """A query signed with a truncated MAC (16 of hmac-sha256's 32 octets,
+    the RFC's floor) gets NOTAUTH with BADTRUNC, signed (RFC 8945 5.2.4,
+    5.3): ICBIND's policy, as BIND's for a key not set up for truncation.
+    The full MAC is answered; one under the floor is FORMERR."""
+    s = signed_setup
+    wire, mac = signed_wire(dns.message.make_query(s.zone, "SOA"), s.key)
+    reply = udp_exchange(wire, s.icb.addr, s.icb.port)
+    assert rcode_raw(reply) == dns.rcode.NOERROR and tsig_mac_valid(reply, s.key, mac)
+    cut = truncate_mac(wire, 16)
+    reply = udp_exchange(cut, s.icb.addr, s.icb.port)
+    assert rcode_raw(reply) == dns.rcode.NOTAUTH, reply.hex()
+    _, rd, _ = find_tsig(reply)
+    assert rd.error == 22, "TSIG error %d, want BADTRUNC (22)" % rd.error
+    assert tsig_mac_valid(reply, s.key, mac[:16])
+    reply = udp_exchange(truncate_mac(wire, 9), s.icb.addr, s.icb.port)
+    assert rcode_raw(reply) == dns.rcode.FORMERR, reply.hex()
+
+
 def test_signed_notify_accepted_reply_signed(signed_setup):
     """Last in the module: the good NOTIFY, whose reply dnspython verifies
     with the keyring, and which makes ICBIND load the pending serial."""

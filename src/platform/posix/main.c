@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../core/hmac.h"
 #include "config.h"
 #include "log.h"
 #include "members.h"
@@ -80,8 +81,12 @@ static int build_catalog(struct catalog *cat, const struct cfg *cfg, const struc
 	struct tsig_key *keys = calloc(cfg->n_keys ? cfg->n_keys : 1, sizeof(*keys));
 	if (!keys)
 		return -1;
-	for (size_t i = 0; i < cfg->n_keys; i++)
+	/* Truncated MACs (RFC 8945 5.2.4, local policy) are not accepted:
+	 * BADTRUNC, as BIND answers a key not configured for truncation. */
+	for (size_t i = 0; i < cfg->n_keys; i++) {
 		keys[i] = cfg->keys[i].key;
+		keys[i].min_mac_len = (uint16_t)hmac_len(keys[i].alg);
+	}
 	cat->keys = keys;
 	cat->n_keys = cfg->n_keys;
 	/* What the server says of itself, in one block owned like the keys. */
