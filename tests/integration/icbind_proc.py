@@ -40,7 +40,9 @@ def free_port(addr="127.0.0.1"):
 class Icbind:
     """An icbind child process in the foreground, logging to a file."""
 
-    def __init__(self, args=None, config=None, port=None, addr="127.0.0.1", verbose=2):
+    def __init__(self, args=None, config=None, port=None, addr="127.0.0.1", verbose=2,
+                 nofile=None):
+        """nofile: the child's descriptor limit (soft and hard), if given."""
         self.addr = addr
         self.port = port or free_port(addr)
         self.dir = tempfile.mkdtemp(prefix="icbind-test-")
@@ -55,7 +57,13 @@ class Icbind:
         argv += list(args or [])
         self.argv = argv
         self.log = open(self.logpath, "w+")
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        limit = None
+        if nofile is not None:
+            def limit():
+                import resource
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=limit)
 
     def logtext(self):
         with open(self.logpath) as f:

@@ -1043,3 +1043,19 @@ def _read_raw_frames(s, n, timeout):
             out.append(buf[2:2 + ln])
             buf = buf[2 + ln:]
     return out
+
+
+@pytest.mark.parametrize("size", [4097, 8000, 65000])
+def test_udp_query_over_4096_truncated(icb, size):
+    """A UDP query longer than ICBIND's 4096-octet buffer (here padded,
+    RFC 7830) loses what follows its question: it is answered with the
+    question and TC, so the client asks again over TCP, which answers it
+    whole. Not FORMERR: the query was well formed."""
+    pad = size - len(query(edns={})) - 4
+    q = query(edns={"options": struct.pack("!HH", 12, pad) + b"\0" * pad})
+    assert len(q) == size
+    r = ask(icb.port, q)
+    assert r.rcode == NOERROR and r.flags & TC, r
+    assert r.qd == 1 and r.an == 0 and r.ns == 0, r
+    r = ask(icb.port, q, tcp=True)
+    assert r.rcode == NOERROR and not r.flags & TC and r.an == 1, r

@@ -8,6 +8,7 @@ ICBIND fetch it, and then
   - serial S1 is still served, and its data
   - icbind is alive, and its log is sanitizer-clean after stop.
 """
+import os
 import re
 import time
 
@@ -447,3 +448,60 @@ def test_reload_gives_up_withdrawn_primary(loaded):
         assert icb.alive()
     finally:
         other.stop()
+
+
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_descriptor_limit_tcp_clients_and_refresh():
+    """Started under a small descriptor limit (ulimit -n 96) with the
+    default tcp-clients (100): ICBIND says it lowers tcp-clients to what
+    the limit leaves beside its sockets, transfers and files, closes the
+    connections over that at once instead of spinning on accept() (EMFILE),
+    and still refreshes the zone after a NOTIFY while 150 clients hold
+    their connections open."""
+    import socket
+    fake = fp.FakePrimary(mode="good", serial=S1, messages=2).start()
+    fp.require_icbind()
+    icb = Icbind(config=fp.icbind_config(fake.port), nofile=96)
+    conns = []
+    try:
+        log = icb.wait_log("zone example.com: loaded serial %d" % S1, timeout=10)
+        m = re.search(r"tcp-clients 100 lowered to (\d+): the descriptor limit \(ulimit -n\) is 96", log)
+        assert m, log
+        room = int(m.group(1))
+        assert 1 <= room < 96
+        for _ in range(150):
+            try:
+                conns.append(socket.create_connection(("127.0.0.1", icb.port), timeout=2))
+            except OSError:
+                pass
+        time.sleep(0.5)
+        cpu0, t0 = _cpu_seconds(icb.proc.pid), time.time()
+        time.sleep(2.0)
+        busy = (_cpu_seconds(icb.proc.pid) - cpu0) / (time.time() - t0)
+        assert busy < 0.5, "the server spins with its descriptors used up: %.2f of a core" % busy
+        fake.set_mode("good", serial=S2)
+        notify(icb, S2)
+        icb.wait_log("zone example.com: loaded serial %d" % S2, timeout=8)
+        assert_serves(icb, S2)
+        # The clients over the limit were closed at once: at most `room` still open.
+        open_ = 0
+        for c in conns:
+            c.setblocking(False)
+            try:
+                if c.recv(1) == b"":
+                    continue
+            except BlockingIOError:
+                open_ += 1
+            except OSError:
+                continue
+        assert open_ <= room, (open_, room)
+    finally:
+        for c in conns:
+            c.close()
+        fake.stop()
+    stop_clean(icb)

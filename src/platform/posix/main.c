@@ -316,6 +316,7 @@ static void reload(struct server *s, int argc, char **argv)
 	s->cfg = nc;
 	log_open(nc->verbosity, !nc->foreground);
 	atomic_store_explicit(&s->cfg_udp_max, nc->udp_max_payload, memory_order_relaxed);
+	server_fd_budget(s);
 	start_zones(s);
 	log_msg(LOG_NOTICE_, "reloaded: %zu zones kept, %zu added, %zu removed", kept, added, removed);
 	return;
@@ -540,6 +541,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	s->cfg = cfg;
+	/* Not set, whatever fails before server_listen(): server_close()
+	 * cancels it. */
+	timer_init(&s->accept_again, NULL, s);
 	log_open(cfg->verbosity, 0);
 	char data_dir[sizeof(cfg->data_dir)];
 	memcpy(data_dir, cfg->data_dir, sizeof(data_dir));
@@ -618,6 +622,7 @@ int main(int argc, char **argv)
 	log_msg(LOG_DEBUG_, "UDP batches are looked up a step at a time while a zone version of %u octets or more is served",
 		(unsigned)ICB_PREFETCH_BYTES);
 	start_zones(s);
+	server_fd_budget(s);
 	log_msg(LOG_NOTICE_, "started: %zu zone%s, %u sockets, %u query thread%s", s->cat.n,
 		s->cat.n == 1 ? "" : "s", s->n_listeners, s->n_workers, s->n_workers == 1 ? "" : "s");
 	ready(ready_fd);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,7 +56,7 @@ const char *sockaddr_str(const struct sockaddr *sa, char *buf, size_t len)
 
 /* Received and sent in batches (recvmmsg/sendmmsg): one system call for
  * many queries is most of the speed of a UDP server. */
-#define UDP_QMAX 4096 /* larger queries are cut and answered FORMERR */
+#define UDP_QMAX 4096 /* larger queries are cut and answered TC (udp_serve()) */
 
 union udp_ctl {
 	struct cmsghdr align;
@@ -163,9 +164,17 @@ int udp_serve(struct server *s, int fd, struct udp_batch *b, const struct catalo
 		size_t qlen = b->in[i].msg_len;
 		struct query_env env = { TRANSPORT_UDP, udp_max, { 0 }, now, s->rrl != NULL, 0 };
 		sockaddr_to_netaddr((struct sockaddr *)&b->from[i], &env.client);
+		int cut = (mh->msg_flags & MSG_TRUNC) && qlen >= 12;
+		if (cut) {
+			/* Longer than UDP_QMAX: what follows the question is
+			 * lost. The question with TC, nothing more: the client
+			 * asks again over TCP, which takes any size. */
+			memset(b->q[i] + 6, 0, 6);
+			env.slip = 1;
+		}
 		struct query_result res;
-		size_t rlen = query_process_hinted(cat, hinted ? &b->hint[i] : NULL, b->q[i], qlen,
-						   &env, b->r[out], sizeof(b->r[out]), &res);
+		size_t rlen = query_process_hinted(cat, hinted && !cut ? &b->hint[i] : NULL, b->q[i],
+						   qlen, &env, b->r[out], sizeof(b->r[out]), &res);
 		if (res.action == QA_NOTIFY || res.action == QA_NOTIFY_REFUSED) {
 			struct notify_event ev;
 			notify_event_make(&ev, &res, (struct sockaddr *)&b->from[i], mh->msg_namelen,
@@ -428,18 +437,77 @@ static void tcp_ready(struct loop *l, struct io *io, uint32_t events)
 	loop_mod(l, io, EPOLLIN);
 }
 
+/* The pause is over: the TCP listeners accept again. */
+static void accept_resume(struct loop *l, struct timer *t)
+{
+	struct server *s = t->arg;
+	for (unsigned i = 0; i < s->n_listeners; i++) {
+		struct listener *ls = &s->listeners[i];
+		if (ls->paused && loop_mod(l, &ls->io, EPOLLIN) == 0)
+			ls->paused = 0;
+	}
+}
+
+/* Out of descriptors (or memory): the connection waits in the kernel's
+ * queue, and the listener, still readable, would be called again at once
+ * for as long as it lasts (a core spent, transfers starved).  Not
+ * accepting for a quarter of a second lets closes and transfers go on;
+ * logged once a minute. */
+static void accept_pause(struct server *s, struct listener *ls, int err)
+{
+	if (loop_mod(&s->loop, &ls->io, 0) == 0)
+		ls->paused = 1;
+	if (!timer_pending(&s->accept_again))
+		timer_set(&s->loop, &s->accept_again, loop_clock() + 250);
+	uint64_t now = loop_clock();
+	if (!s->accept_logged || now - s->accept_logged >= 60000) {
+		s->accept_logged = now;
+		struct rlimit rl;
+		unsigned long long lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? (unsigned long long)rl.rlim_cur : 0;
+		log_msg(LOG_ERR_, "TCP: cannot accept connections: %s (%u clients open, descriptor limit %llu): not accepting for 250 ms",
+			strerror(err), s->tcp_count, lim);
+	}
+}
+
+void server_fd_budget(struct server *s)
+{
+	const struct cfg *c = s->cfg;
+	unsigned workers = c->udp_workers ? c->udp_workers : 1;
+	rlim_t reserve = 32 + (rlim_t)s->n_listeners * workers * 2 + (rlim_t)c->xfr_concurrency * 2;
+	rlim_t want = reserve + c->tcp_clients;
+	unsigned room = c->tcp_clients;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rlim_t to = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+		struct rlimit raised = { to, rl.rlim_max };
+		if (to > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &raised) == 0)
+			rl.rlim_cur = to;
+		if (rl.rlim_cur < want)
+			room = rl.rlim_cur > reserve + 1 ? (unsigned)(rl.rlim_cur - reserve) : 1;
+	}
+	if (room < c->tcp_clients && room != s->tcp_room)
+		log_msg(LOG_NOTICE_, "tcp-clients %u lowered to %u: the descriptor limit (ulimit -n) is %llu, and %llu are kept for sockets, transfers and files",
+			c->tcp_clients, room, (unsigned long long)rl.rlim_cur, (unsigned long long)reserve);
+	s->tcp_room = room;
+}
+
 static void tcp_accept(struct loop *l, struct io *io, uint32_t events)
 {
 	(void)events;
 	struct listener *ls = io->arg;
 	struct server *s = ls->srv;
+	unsigned limit = s->tcp_room && s->tcp_room < s->cfg->tcp_clients ? s->tcp_room
+									  : s->cfg->tcp_clients;
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
 		int fd = accept4(io->fd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				accept_pause(s, ls, errno);
 			return;
-		if (s->tcp_count >= s->cfg->tcp_clients) {
+		}
+		if (s->tcp_count >= limit) {
 			/* RFC 7766 6.2.2: over the limit, close at once. */
 			close(fd);
 			if (log_enabled(LOG_INFO_)) {
@@ -626,6 +694,7 @@ int server_udp_sockets(struct server *s, int *fds, unsigned *n_fds)
 
 int server_listen(struct server *s)
 {
+	timer_init(&s->accept_again, accept_resume, s);
 	if (!s->udp && !(s->udp = udp_batch_new())) {
 		log_msg(LOG_ERR_, "cannot start: out of memory");
 		return -1;
@@ -641,6 +710,7 @@ int server_listen(struct server *s)
 
 void server_close(struct server *s)
 {
+	timer_cancel(&s->loop, &s->accept_again);
 	while (s->conns)
 		tcp_close(&s->loop, s->conns);
 	for (unsigned i = 0; i < s->n_listeners; i++) {

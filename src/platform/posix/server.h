@@ -46,6 +46,7 @@ struct listener {
 	struct server *srv;
 	int tcp;
 	int family;
+	int paused;      /* TCP: not accepting for a moment (out of descriptors) */
 };
 
 struct server {
@@ -56,6 +57,9 @@ struct server {
 	struct listener listeners[2 * CFG_MAX_LISTEN];
 	unsigned n_listeners;
 	unsigned tcp_count;
+	unsigned tcp_room;              /* tcp-clients, as the descriptor limit allows (server_fd_budget) */
+	struct timer accept_again;      /* ends a pause of the TCP listeners */
+	uint64_t accept_logged;         /* when the last pause was logged (ms) */
 	struct tcp_conn *conns;         /* open inbound TCP connections */
 	unsigned xfr_active;            /* SOA checks and transfers under way */
 	struct xfrin *xfr_wait_head, *xfr_wait_tail; /* zones waiting for a slot */
@@ -91,6 +95,11 @@ struct server {
 
 /* Open every listening socket; -1 after logging which one failed. */
 int server_listen(struct server *s);
+/* The TCP clients the descriptor limit (RLIMIT_NOFILE, raised to the hard
+ * limit if tcp-clients needs it) leaves room for beside the listening and
+ * query threads' sockets, transfers and files: s->tcp_room.  At start and
+ * on reload; logged when it is less than tcp-clients. */
+void server_fd_budget(struct server *s);
 void server_close(struct server *s);
 
 /* One more bound UDP socket on every listen address (for a query thread). */
