@@ -505,3 +505,47 @@ def test_descriptor_limit_tcp_clients_and_refresh():
             c.close()
         fake.stop()
     stop_clean(icb)
+
+
+def test_accept_pauses_when_descriptors_run_out():
+    """Should descriptors run out all the same (here the server's limit is
+    lowered while it runs), accept() failing with EMFILE does not make the
+    server spin on its readable listener: it stops accepting for a moment,
+    says so once, answers UDP all along, and takes clients again once
+    descriptors are free."""
+    import resource
+    import socket
+    fake = fp.FakePrimary(mode="good", serial=S1, messages=2).start()
+    fp.require_icbind()
+    icb = Icbind(config=fp.icbind_config(fake.port))
+    conns = []
+    try:
+        icb.wait_log("zone example.com: loaded serial %d" % S1, timeout=10)
+        pid = icb.proc.pid
+        used = len(os.listdir("/proc/%d/fd" % pid))
+        soft, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (used + 3, hard))
+        for _ in range(40):
+            try:
+                conns.append(socket.create_connection(("127.0.0.1", icb.port), timeout=2))
+            except OSError:
+                pass
+        icb.wait_log("TCP: cannot accept connections: Too many open files", timeout=5)
+        cpu0, t0 = _cpu_seconds(pid), time.time()
+        time.sleep(2.0)
+        busy = (_cpu_seconds(pid) - cpu0) / (time.time() - t0)
+        assert busy < 0.5, "the server spins on accept(): %.2f of a core" % busy
+        assert icb.logtext().count("TCP: cannot accept connections") == 1
+        assert_serves(icb, S1)  # UDP
+        for c in conns:
+            c.close()
+        conns = []
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+        time.sleep(0.5)
+        r = fp.query(icb.port, "www.example.com.", "A", tcp=True)
+        assert r is not None and r.rcode() == dns.rcode.NOERROR, r
+    finally:
+        for c in conns:
+            c.close()
+        fake.stop()
+    stop_clean(icb)

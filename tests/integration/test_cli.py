@@ -468,3 +468,44 @@ def test_data_dir_outside_chroot_refused(tmp_path):
     r = run(["-f", "-c", str(conf), "-l", "127.0.0.1@%d" % port])
     assert r.returncode == 1, r
     assert "data-dir %s/data is not inside chroot %s/jail" % (tmp_path, tmp_path) in r.stderr, r
+
+
+def test_daemon_pidfile_symlink_refused(tmp_path):
+    """The pidfile is written as root: a symbolic link planted in its place
+    (by whoever owns that directory) is refused, never followed."""
+    port = free_port()
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    os.symlink(str(victim), str(tmp_path / "icbind.pid"))
+    conf = tmp_path / "icbind.conf"
+    conf.write_text("server:\n    pidfile: %s/icbind.pid\n"
+                    "zone:\n    name: example.com\n    primary: 127.0.0.1@1\n" % tmp_path)
+    r = _daemon(["-c", str(conf), "-l", "127.0.0.1@%d" % port], cwd=str(tmp_path))
+    assert r.returncode == 1, r
+    assert "cannot write pidfile %s/icbind.pid" % tmp_path in r.stderr, r
+    assert victim.read_text() == "precious\n"
+
+
+def test_daemon_started_with_stdio_closed(two_zone_primary, tmp_path):
+    """Started with descriptors 0, 1 and 2 closed, the daemon still serves
+    (its sockets must not take those numbers, which it points at /dev/null
+    once it runs) and the starting process says so with status 0."""
+    knot = two_zone_primary
+    port = free_port()
+    conf = tmp_path / "icbind.conf"
+    conf.write_text("server:\n    pidfile: %s/icbind.pid\n"
+                    "zone:\n    name: example.com\n    primary: 127.0.0.1@%d\n" % (tmp_path, knot.port))
+    require_icbind()
+
+    def close_stdio():
+        for fd in (0, 1, 2):
+            os.close(fd)
+    p = subprocess.run([icbind_proc.ICBIND, "-c", str(conf), "-l", "127.0.0.1@%d" % port],
+                       cwd=str(tmp_path), preexec_fn=close_stdio, timeout=15)
+    assert p.returncode == 0
+    pid = int((tmp_path / "icbind.pid").read_text().strip())
+    try:
+        wait_serial("127.0.0.1", port, "example.com", knot.serial("example.com"), 10)
+        assert _pid_alive(pid)
+    finally:
+        assert _kill_and_wait(pid)

@@ -428,34 +428,41 @@ static void ready(int fd)
  * As root, before the chroot: the path is the operator's. */
 static int write_pidfile(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (f) {
-		long pid = 0;
-		int got = fscanf(f, "%ld", &pid);
-		fclose(f);
-		if (got == 1 && pid > 0 && pid != (long)getpid() &&
-		    (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
-			/* A live process: ours unless its name says otherwise
-			 * (a stale file whose number was given again). */
-			char comm[64] = "", proc[64];
-			snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
-			FILE *c = fopen(proc, "r");
-			if (c) {
-				if (!fgets(comm, sizeof(comm), c))
-					comm[0] = '\0';
-				fclose(c);
-			}
-			if (!c || strncmp(comm, "icbind", 6) == 0) {
-				log_msg(LOG_ERR_, "pidfile %s: icbind already runs as process %ld", path, pid);
-				return -1;
-			}
+	/* Written as root, in a directory the server's user may own: a
+	 * symbolic link or anything but a plain file there is refused, never
+	 * followed (a link to /etc/shadow would be truncated). */
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		log_msg(LOG_ERR_, "cannot write pidfile %s: %s", path,
+			fd < 0 ? strerror(errno) : "not a plain file of its own (a link?)");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	char text[32];
+	ssize_t n = read(fd, text, sizeof(text) - 1);
+	text[n > 0 ? n : 0] = '\0';
+	long pid = strtol(text, NULL, 10);
+	if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+		/* A live process: ours unless its name says otherwise (a
+		 * stale file whose number was given again). */
+		char comm[64] = "", proc[64];
+		snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
+		FILE *c = fopen(proc, "r");
+		if (c) {
+			if (!fgets(comm, sizeof(comm), c))
+				comm[0] = '\0';
+			fclose(c);
+		}
+		if (!c || strncmp(comm, "icbind", 6) == 0) {
+			log_msg(LOG_ERR_, "pidfile %s: icbind already runs as process %ld", path, pid);
+			close(fd);
+			return -1;
 		}
 	}
-	f = fopen(path, "w");
-	int bad = !f || fprintf(f, "%ld\n", (long)getpid()) < 0;
-	if (f && fclose(f) != 0)
-		bad = 1;
-	if (bad) {
+	int len = snprintf(text, sizeof(text), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, (size_t)len, 0) != len || close(fd) < 0) {
 		log_msg(LOG_ERR_, "cannot write pidfile %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -511,6 +518,14 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 #endif
 	zone_unused = give_back;
+	/* Started with 0, 1 or 2 closed, the epoll descriptor or a socket
+	 * would take that number, and a daemon's /dev/null over them would
+	 * close it: hold them with /dev/null first. */
+	int null;
+	while ((null = open("/dev/null", O_RDWR)) >= 0 && null <= 2)
+		;
+	if (null > 2)
+		close(null);
 	struct cfg *cfg = malloc(sizeof(*cfg));
 	if (!cfg)
 		return 1;

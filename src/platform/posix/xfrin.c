@@ -197,7 +197,9 @@ static void on_timeout(struct loop *l, struct timer *t)
 	const struct cfg *c = x->srv->cfg;
 	int total = c->xfr_max_time &&
 		    loop_clock() >= x->started + (uint64_t)c->xfr_max_time * 1000u;
-	if (x->op == RA_TRANSFER && !total && ixfr_fallback(x, "timed out"))
+	/* A stall after the connection: AXFR at once. A connection that
+	 * never came up is the primary's trouble, not IXFR's. */
+	if (x->op == RA_TRANSFER && !total && x->connected && ixfr_fallback(x, "timed out"))
 		return;
 	op_failed(x, x->op == RA_TRANSFER ? "transfer" : "SOA query",
 		  total ? "took longer than xfr-max-time" : "timed out");
@@ -688,16 +690,16 @@ void xfrin_start(struct xfrin *x)
 	timer_set(&x->srv->loop, &x->tick, loop_clock());
 }
 
-/* Is the primary that the operation under way talks to (in the settings
- * x still has) one of cfg's? */
+/* Where the primary that the operation under way talks to (in the
+ * settings x still has) is in cfg's list, or -1. */
 static int primary_kept(const struct xfrin *x, const struct cfg_zone *cfg)
 {
 	const struct cfg_addr *in_use = &x->cfg->primary[x->primary];
 	for (size_t i = 0; i < cfg->n_primary; i++)
 		if (cfg->primary[i].len == in_use->len &&
 		    memcmp(&cfg->primary[i].sa, &in_use->sa, in_use->len) == 0)
-			return 1;
-	return 0;
+			return (int)i;
+	return -1;
 }
 
 void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, struct zone_conf zc)
@@ -707,7 +709,16 @@ void xfrin_reconfigure(struct xfrin *x, struct cat_zone *cz, struct zone_conf zc
 	 * longer list is given up, and the new primaries asked at once: the
 	 * operator has withdrawn that source, so nothing more is taken from
 	 * it. */
-	int withdrawn = x->op != RA_NONE && !primary_kept(x, cfg);
+	int kept = x->op != RA_NONE ? primary_kept(x, cfg) : -1;
+	int withdrawn = x->op != RA_NONE && kept < 0;
+	if (kept >= 0 && (unsigned)kept != x->primary) {
+		/* Still listed, at another place: the rest of the operation
+		 * (the transfer after the check, AXFR after IXFR) stays
+		 * with it. */
+		if (x->r.primary == x->primary)
+			x->r.primary = (unsigned)kept;
+		x->primary = (unsigned)kept;
+	}
 	if (withdrawn) {
 		log_msg(LOG_NOTICE_, "zone %s: %s from %s given up: no longer a primary of the zone",
 			zname(x), x->op == RA_TRANSFER ? "transfer" : "SOA query", x->peer);
