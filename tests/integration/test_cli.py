@@ -360,18 +360,27 @@ def test_daemon_relative_paths_pidfile_reload(two_zone_primary, tmp_path):
     assert not pidpath.exists(), "pidfile left behind"
 
 
-def test_daemon_failed_start_exits_1(tmp_path):
+@pytest.mark.parametrize("pidfile", ["no/such/dir/icbind.pid", "link"])
+def test_daemon_failed_start_exits_1(tmp_path, pidfile):
     """A daemon that fails after it has detached (here: its pidfile cannot
     be written) makes the starting process exit 1 with the reason, never 0
-    with no server."""
+    with no server. The pidfile is written as root: a symbolic link planted
+    in its place (by whoever owns that directory) is refused, never
+    followed."""
     port = free_port()
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    if pidfile == "link":
+        pidfile = "icbind.pid"
+        os.symlink(str(victim), str(tmp_path / pidfile))
     conf = tmp_path / "icbind.conf"
-    conf.write_text("server:\n    pidfile: %s/no/such/dir/icbind.pid\n"
-                    "zone:\n    name: example.com\n    primary: 127.0.0.1@1\n" % tmp_path)
+    conf.write_text("server:\n    pidfile: %s/%s\n"
+                    "zone:\n    name: example.com\n    primary: 127.0.0.1@1\n" % (tmp_path, pidfile))
     r = _daemon(["-c", str(conf), "-l", "127.0.0.1@%d" % port], cwd=str(tmp_path))
     assert r.returncode == 1, r
-    assert "cannot write pidfile %s/no/such/dir/icbind.pid" % tmp_path in r.stderr, r
+    assert "cannot write pidfile %s/%s" % (tmp_path, pidfile) in r.stderr, r
     assert soa_serial("127.0.0.1", port, "example.com", timeout=0.3) is None
+    assert victim.read_text() == "precious\n"
 
 
 def test_daemon_pidfile_of_running_server_refused(tmp_path):
@@ -468,22 +477,6 @@ def test_data_dir_outside_chroot_refused(tmp_path):
     r = run(["-f", "-c", str(conf), "-l", "127.0.0.1@%d" % port])
     assert r.returncode == 1, r
     assert "data-dir %s/data is not inside chroot %s/jail" % (tmp_path, tmp_path) in r.stderr, r
-
-
-def test_daemon_pidfile_symlink_refused(tmp_path):
-    """The pidfile is written as root: a symbolic link planted in its place
-    (by whoever owns that directory) is refused, never followed."""
-    port = free_port()
-    victim = tmp_path / "victim"
-    victim.write_text("precious\n")
-    os.symlink(str(victim), str(tmp_path / "icbind.pid"))
-    conf = tmp_path / "icbind.conf"
-    conf.write_text("server:\n    pidfile: %s/icbind.pid\n"
-                    "zone:\n    name: example.com\n    primary: 127.0.0.1@1\n" % tmp_path)
-    r = _daemon(["-c", str(conf), "-l", "127.0.0.1@%d" % port], cwd=str(tmp_path))
-    assert r.returncode == 1, r
-    assert "cannot write pidfile %s/icbind.pid" % tmp_path in r.stderr, r
-    assert victim.read_text() == "precious\n"
 
 
 def test_daemon_started_with_stdio_closed(two_zone_primary, tmp_path):
