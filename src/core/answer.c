@@ -354,6 +354,7 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 	a->aa = 1;
 	a->cut = NULL;
 	a->wild_zone = NULL;
+	a->any = qtype == T_ANY;
 
 	for (unsigned step = 0; step <= ICB_CHAIN_MAX; step++) {
 		/* The question is known to be in z; later names of a chain
@@ -393,14 +394,18 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 		 * first; the one nearest the apex wins (RFC 1034 4.3.2 3b). */
 		if (z->nodes[node].flags & (NODE_UNDER | NODE_DELEG | NODE_DNAME)) {
 			uint32_t cut = NO_NODE;
-			for (uint32_t x = node; z->nodes[x].labels > 0; x = z->nodes[x].parent) {
+			/* Up to the apex itself: a DNAME there redirects the
+			 * whole zone below it (RFC 6672 2.3), NS there is no cut. */
+			for (uint32_t x = node;; x = z->nodes[x].parent) {
 				uint8_t f = z->nodes[x].flags;
-				int self = exact && x == node;
+				int self = exact && x == node, apex = z->nodes[x].labels == 0;
 				/* DS lives on the parent side of the cut (RFC 4035 3.1.4.1). */
-				if ((f & NODE_DELEG) && !(self && qtype == T_DS))
+				if ((f & NODE_DELEG) && !apex && !(self && qtype == T_DS))
 					cut = x;
 				else if ((f & NODE_DNAME) && !self)
 					cut = x;
+				if (apex)
+					break;
 			}
 			if (cut != NO_NODE) {
 				const uint8_t *cut_name = name_skip(cur, (unsigned)rel - z->nodes[cut].labels);
@@ -601,6 +606,15 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 			}
 			if (b->err) {
 				bld_rollback(b, m);
+				/* ANY may be answered with some of the RRsets (RFC
+				 * 8482 4.1): one that does not fit after the first is
+				 * left out, with its RRSIGs, and no TC (RFC 2181 9:
+				 * over TCP there is nothing bigger to ask again on). */
+				if (sec == SEC_ANSWER && a->any && counts[SEC_ANSWER] &&
+				    !(e->flags & E_SIGS)) {
+					dropped = 1;
+					continue;
+				}
 				/* RFC 2181 9: missing answers or authority (with
 				 * their RRSIGs and proofs, RFC 4035 3.1.1), or
 				 * required glue (RFC 9471), mean TC; other

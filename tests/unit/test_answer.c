@@ -233,6 +233,102 @@ static void hint_walks(const struct zone *z)
 	CHECK(h.z == NULL && !query_hint_next(&h));
 }
 
+/* Zones that need each other: a DNAME at an apex, a parent and its
+ * child served side by side, an ANY too big for one TCP message. */
+static void several_zones(void)
+{
+	static const char *const dn[] = { "@ 3600 SOA ns1 host 1 100 200 300 60",
+					  "@ 3600 NS ns1.example.", "@ 3600 DNAME tgt.test.", NULL };
+	static const char *const tgt[] = { "@ 3600 SOA ns1 host 1 100 200 300 60",
+					   "@ 3600 NS ns1.example.", "www 3600 A 192.0.2.7", NULL };
+	static const char *const parent[] = {
+		"@ 3600 SOA ns1 host 1 100 200 300 60", "@ 3600 NS ns1.example.",
+		"c 3600 NS ns.c", "ns.c 3600 A 192.0.2.53",
+		"c 3600 TYPE43 30390D02F9C7AF7EBCBF098B9F5F37361D1B168BB2E5B98D930CEEF0F055377A8C94DB61",
+		"u 3600 NS ns1.example.", NULL };
+	static const char *const child[] = { "@ 3600 SOA ns1 host 9 100 200 300 60",
+					     "@ 3600 NS ns1.example.", NULL };
+	/* 3000 A (48 KB in an answer) and 2500 AAAA (70 KB: too big alone). */
+	static const char *big[5600];
+	static char lines[5500][48];
+	size_t k = 0;
+	big[k++] = "@ 3600 SOA ns1 host 1 100 200 300 60";
+	big[k++] = "@ 3600 NS ns1.example.";
+	for (unsigned i = 0; i < 5500; i++) {
+		if (i < 3000)
+			snprintf(lines[i], sizeof(lines[i]), "big 300 A 10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+		else
+			snprintf(lines[i], sizeof(lines[i]), "big 300 AAAA 2001:db8:0:0:0:0:0:%x", i);
+		big[k++] = lines[i];
+	}
+	big[k] = NULL;
+	static struct cat_zone zs[6];
+	static const char *const names[] = { "dn.test", "tgt.test", "p.test", "c.p.test", "u.p.test", "any.test" };
+	const char *const *texts[] = { dn, tgt, parent, child, child, big };
+	memset(zs, 0, sizeof(zs));
+	for (int i = 0; i < 6; i++) {
+		name_from_text(names[i], zs[i].apex);
+		zs[i].current = tz_build(names[i], texts[i]);
+		CHECK(zs[i].current != NULL);
+	}
+	struct catalog saved = cat;
+	memset(&cat, 0, sizeof(cat));
+	cat.zones = zs;
+	cat.n = 6;
+	CHECK_EQ(catalog_prepare(&cat), 0);
+	struct reply r;
+
+	/* A DNAME at the apex redirects every name below it (RFC 6672 2.3),
+	 * into the other zone here; the apex itself is not redirected. */
+	q(&r, "www.dn.test", T_A);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 3); /* DNAME, the CNAME made from it, the A */
+	CHECK_EQ(r.first_type, T_DNAME);
+	q(&r, "nx.dn.test", T_A);
+	CHECK_EQ(r.rcode, 3); /* the target's NXDOMAIN */
+	CHECK_EQ(r.an, 2);
+	q(&r, "dn.test", T_SOA);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.first_type, T_SOA);
+	q(&r, "dn.test", T_A);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
+
+	/* DS at a child's apex comes from its parent when both are served
+	 * (RFC 4035 3.1.4.1): the DS, or the parent's NODATA. */
+	q(&r, "c.p.test", T_DS);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 1);
+	CHECK_EQ(r.first_type, T_DS);
+	CHECK(r.flags & 0x0400);
+	q(&r, "u.p.test", T_DS);
+	CHECK_EQ(r.rcode, 0);
+	CHECK_EQ(r.an, 0);
+	CHECK_EQ(r.ns, 1);
+	CHECK_EQ(r.auth_ttl, 60); /* the parent's SOA: min(3600, 60) */
+	q(&r, "c.p.test", T_SOA); /* everything else from the child */
+	CHECK_EQ(r.first_type, T_SOA);
+	CHECK(r.flags & 0x0400);
+
+	/* ANY whose RRsets do not all fit in a TCP message: those that fit,
+	 * without TC (RFC 8482 4.1, RFC 2181 9); over UDP one that fits, or
+	 * TC when none does. */
+	uint8_t b[512];
+	size_t l = make_query(b, "big.any.test", T_ANY, 0);
+	ask(&r, b, l, 1);
+	CHECK(!(r.flags & 0x0200));
+	CHECK_EQ(r.an, 3000);
+	CHECK_EQ(r.first_type, T_A);
+	l = make_query(b, "big.any.test", T_AAAA, 0);
+	ask(&r, b, l, 1); /* an RRset too big on its own is still TC */
+	CHECK(r.flags & 0x0200);
+	CHECK_EQ(r.an, 0);
+
+	cat = saved;
+	for (int i = 0; i < 6; i++)
+		zone_free(zs[i].current);
+}
+
 void test_answer(void);
 void test_answer(void)
 {
@@ -786,4 +882,5 @@ void test_answer(void)
 		zone_free(catalog_publish(&cz[0], old));
 	}
 	zone_free(z);
+	several_zones();
 }
