@@ -74,10 +74,13 @@ int refresh_poll(struct refresh *r, uint64_t now)
 	return r->loaded ? RA_QUERY_SOA : RA_TRANSFER;
 }
 
-uint64_t refresh_deadline(const struct refresh *r)
+uint64_t refresh_deadline(const struct refresh *r, uint64_t now)
 {
 	uint64_t d = r->busy ? UINT64_MAX : r->next;
-	if (r->loaded && r->expire_at < d)
+	/* Expiry is a moment to act on until it has passed; after it the
+	 * zone stays expired until a check succeeds, and a deadline in the
+	 * past would only wake the caller again and again. */
+	if (r->loaded && r->expire_at > now && r->expire_at < d)
 		d = r->expire_at;
 	return d;
 }

@@ -48,7 +48,7 @@ void refresh_restore(struct refresh *r, uint64_t now, uint32_t refresh, uint32_t
 int refresh_poll(struct refresh *r, uint64_t now);
 
 /* When refresh_poll() or refresh_expired() next has something to say. */
-uint64_t refresh_deadline(const struct refresh *r);
+uint64_t refresh_deadline(const struct refresh *r, uint64_t now);
 
 /* A NOTIFY from primary index i (or -1: another allowed sender). */
 void refresh_notify(struct refresh *r, uint64_t now, int primary);

@@ -517,6 +517,8 @@ class FakePrimary:
                 soa_mode = self.soa_mode
             if soa_mode == "drop":
                 return None
+            if soa_mode == "drop-udp" and transport == "udp":
+                return None  # a filter that lets only TCP through
             if soa_mode == "tc" and transport == "udp":
                 r = dns.message.make_response(q)
                 r.flags |= dns.flags.AA | dns.flags.TC

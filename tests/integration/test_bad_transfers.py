@@ -229,6 +229,21 @@ def test_soa_check_truncated_retries_tcp(loaded):
     assert_serves(icb, S2)
 
 
+def test_soa_check_udp_silent_asks_over_tcp(loaded):
+    """A primary whose UDP port is silent (a filter that lets only TCP
+    through) gets the SOA query again over TCP after xfr-timeout, and the
+    new serial is loaded, as NSD and Knot DNS load it."""
+    fake, icb = loaded
+    mark = len(icb.logtext())
+    fake.soa_mode = "drop-udp"
+    fake.set_mode("good", serial=S2)
+    notify(icb, S2)
+    text = icb.wait_log("zone example.com: loaded serial %d" % S2, timeout=8, start=mark)[mark:]
+    assert "SOA query over UDP to 127.0.0.1@%d failed: timed out; asking over TCP" % fake.port in text, text
+    assert fake.count("soa", "tcp") >= 1
+    assert_serves(icb, S2)
+
+
 @pytest.mark.parametrize("soa_mode", ["drop", "wrong-id", "garbage", "refused"])
 def test_soa_check_fails(loaded, soa_mode):
     """The SOA check after a NOTIFY gets no usable answer: whatever ICBIND
@@ -547,5 +562,33 @@ def test_accept_pauses_when_descriptors_run_out():
     finally:
         for c in conns:
             c.close()
+        fake.stop()
+    stop_clean(icb)
+
+
+def test_expired_zone_does_not_stall_the_server():
+    """A zone whose primary is gone expires (SERVFAIL, RFC 1034 4.3.5) and
+    waits for its next retry; meanwhile the server answers at once and
+    does not spin (the expiry, once past, had been set again and again as
+    the next timer, keeping the loop from every socket until the retry)."""
+    fake = fp.FakePrimary(mode="good", serial=S1, messages=2).start()
+    fp.require_icbind()
+    icb = Icbind(config=fp.icbind_config(
+        fake.port, extra_zone="    max-refresh-time: 1\n    max-expire-time: 2\n"
+                              "    min-retry-time: 30\n    max-retry-time: 30\n"))
+    try:
+        icb.wait_log("zone example.com: loaded serial %d" % S1, timeout=10)
+        fake.stop()
+        icb.wait_log("zone example.com: expired", timeout=10)
+        cpu0, t0 = _cpu_seconds(icb.proc.pid), time.time()
+        for _ in range(10):
+            q0 = time.time()
+            r = fp.query(icb.port, "www.example.com.", "A", timeout=1.0, tries=1)
+            assert r is not None and r.rcode() == dns.rcode.SERVFAIL, r
+            assert time.time() - q0 < 0.5, "an answer took %.2f s" % (time.time() - q0)
+            time.sleep(0.1)
+        busy = (_cpu_seconds(icb.proc.pid) - cpu0) / (time.time() - t0)
+        assert busy < 0.5, "the server spins once the zone expired: %.2f of a core" % busy
+    finally:
         fake.stop()
     stop_clean(icb)

@@ -56,6 +56,27 @@ static void probe_init(struct probe *p, int fd)
 	p->drop = NULL;
 }
 
+/* A timer that sets itself again in the past each time it runs (as a
+ * zone's refresh once did after it expired), 1000 times, noting when the
+ * probe's descriptor was first served. */
+struct rogue {
+	struct timer t;
+	int fired, served_at;
+	struct probe *p;
+};
+
+static void on_rogue(struct loop *l, struct timer *t)
+{
+	struct rogue *r = t->arg;
+	r->fired++;
+	if (r->p->calls && !r->served_at)
+		r->served_at = r->fired;
+	if (r->fired < 1000)
+		timer_set(l, t, 0);
+	else
+		stop_flag = 1;
+}
+
 /* Run until a timer 30 ms from now: long enough for what is readable. */
 static void run_a_while(struct loop *l, struct timer *t)
 {
@@ -172,6 +193,21 @@ void test_loop(void)
 	loop_del(&l, &many[LOOP_POLLED].io);
 	for (int i = 0; i < LOOP_POLLED; i++)
 		loop_del(&l, &many[i].io);
+
+	/* A timer always due does not keep the loop from its descriptors:
+	 * they are served after a bounded number of its runs. */
+	{
+		struct rogue r = { .fired = 0, .served_at = 0, .p = &pa };
+		timer_init(&r.t, on_rogue, &r);
+		pa.calls = 0;
+		CHECK(writes(a[1], 'r'));
+		stop_flag = 0;
+		timer_set(&l, &r.t, 0);
+		CHECK_EQ(loop_run(&l, &stop_flag), 0);
+		CHECK_EQ(r.fired, 1000);
+		CHECK(r.served_at > 0 && r.served_at <= 300);
+		CHECK_EQ(pa.last, 'r');
+	}
 
 	for (int i = 0; i < 2; i++) {
 		close(a[i]);

@@ -42,15 +42,15 @@ void test_refresh(void)
 	CHECK_EQ(refresh_poll(&r, t), RA_TRANSFER);
 	refresh_xfr_done(&r, t, 0, 0, 0, 0);
 	CHECK(!refresh_due(&r, t));
-	CHECK(refresh_deadline(&r) > t);
+	CHECK(refresh_deadline(&r, 0) > t);
 	CHECK(!refresh_expired(&r, t + 1000 * S)); /* nothing to expire */
 
 	/* Loaded: the next check at REFRESH, a little earlier (jitter). */
-	t = refresh_deadline(&r);
+	t = refresh_deadline(&r, 0);
 	CHECK_EQ(refresh_poll(&r, t), RA_TRANSFER);
 	refresh_xfr_done(&r, t, 1, 100, 20, 500);
 	CHECK(r.loaded);
-	uint64_t d = refresh_deadline(&r);
+	uint64_t d = refresh_deadline(&r, 0);
 	CHECK(d <= t + 100 * S && d >= t + 90 * S);
 	CHECK(!refresh_due(&r, t + 89 * S));
 	CHECK(refresh_due(&r, t + 100 * S));
@@ -62,29 +62,35 @@ void test_refresh(void)
 	CHECK(!refresh_expired(&r, t + 499 * S));
 	CHECK(refresh_expired(&r, t + 500 * S));
 	/* A newer serial (wrapping) means a transfer, still busy. */
-	t = refresh_deadline(&r);
+	t = refresh_deadline(&r, 0);
 	CHECK_EQ(refresh_poll(&r, t), RA_QUERY_SOA);
 	CHECK_EQ(refresh_soa_done(&r, t, 1, 3, 0xFFFFFFFEu), RA_TRANSFER);
 	CHECK(r.busy);
 	refresh_xfr_done(&r, t, 1, 100, 20, 500);
 	/* An older serial is not followed. */
-	t = refresh_deadline(&r);
+	t = refresh_deadline(&r, 0);
 	CHECK_EQ(refresh_poll(&r, t), RA_QUERY_SOA);
 	CHECK_EQ(refresh_soa_done(&r, t, 1, 2, 3), RA_NONE);
 
 	/* Failures retry every RETRY, then EXPIRE passes: expired. */
 	uint64_t ok_at = t;
 	for (int i = 0; i < 100 && !refresh_expired(&r, t); i++) {
-		t = refresh_deadline(&r);
+		t = refresh_deadline(&r, 0);
 		if (refresh_expired(&r, t))
 			break;
 		CHECK_EQ(refresh_poll(&r, t), RA_QUERY_SOA);
 		refresh_soa_done(&r, t, 0, 0, 0);
-		CHECK(refresh_deadline(&r) - t <= 20 * S);
+		CHECK(refresh_deadline(&r, 0) - t <= 20 * S);
 	}
 	CHECK(refresh_expired(&r, ok_at + 500 * S));
+	/* Expired (at t): the next deadline is the next check, never the
+	 * expiry now past, which a timer would take again and again. */
+	CHECK(refresh_expired(&r, t));
+	CHECK(refresh_deadline(&r, t) > t);
+	CHECK_EQ(refresh_deadline(&r, t), r.next);
+	CHECK(refresh_deadline(&r, t + 1) > t + 1);
 	/* A success brings it back. */
-	t = refresh_deadline(&r);
+	t = refresh_deadline(&r, 0);
 	refresh_poll(&r, t);
 	refresh_soa_done(&r, t, 1, 3, 3);
 	CHECK(!refresh_expired(&r, t));
@@ -108,7 +114,7 @@ void test_refresh(void)
 	CHECK_EQ(r.refresh, 60);
 	CHECK_EQ(r.retry, 30);
 	CHECK_EQ(r.expire, 7200);
-	refresh_poll(&r, refresh_deadline(&r));
+	refresh_poll(&r, refresh_deadline(&r, 0));
 	refresh_xfr_done(&r, 0, 1, 999999, 999999, 99999999);
 	CHECK_EQ(r.refresh, 3600);
 	CHECK_EQ(r.retry, 600);
@@ -120,7 +126,7 @@ void test_refresh(void)
 		refresh_init(&r, 1, 0, seed * 2654435761u);
 		refresh_poll(&r, 0);
 		refresh_xfr_done(&r, 0, 1, 1000, 100, 10000);
-		uint64_t dd = refresh_deadline(&r);
+		uint64_t dd = refresh_deadline(&r, 0);
 		lo = dd < lo ? dd : lo;
 		hi = dd > hi ? dd : hi;
 	}

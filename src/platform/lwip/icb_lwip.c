@@ -850,9 +850,9 @@ static void schedule(struct icb_lwip *s)
 		if (z->op != RA_NONE)
 			d = z->deadline;
 		else if (full && refresh_due(&z->r, now))
-			d = z->r.loaded ? z->r.expire_at : UINT64_MAX;
+			d = z->r.loaded && z->r.expire_at > now ? z->r.expire_at : UINT64_MAX;
 		else
-			d = refresh_deadline(&z->r);
+			d = refresh_deadline(&z->r, now);
 		if (d < next)
 			next = d;
 	}

@@ -165,7 +165,11 @@ int loop_run(struct loop *l, volatile sig_atomic_t *stop)
 	struct epoll_event evs[64];
 	while (!*stop) {
 		l->now = loop_clock();
-		while (l->n_timers && l->heap[0]->when <= l->now) {
+		/* The timers due; bounded, so that one set again in the past
+		 * by its own callback cannot keep the loop from its
+		 * descriptors (it runs again after them). */
+		for (unsigned fired = 0; l->n_timers && l->heap[0]->when <= l->now && fired < 256;
+		     fired++) {
 			struct timer *t = l->heap[0];
 			timer_cancel(l, t);
 			t->fn(l, t);
@@ -174,7 +178,8 @@ int loop_run(struct loop *l, volatile sig_atomic_t *stop)
 		}
 		int wait = -1;
 		if (l->n_timers) {
-			uint64_t d = l->heap[0]->when - l->now;
+			uint64_t when = l->heap[0]->when;
+			uint64_t d = when > l->now ? when - l->now : 0;
 			wait = d > 60000 ? 60000 : (int)d;
 		}
 		int n;

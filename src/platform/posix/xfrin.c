@@ -189,6 +189,22 @@ static void progress(struct xfrin *x)
 }
 
 static int ixfr_fallback(struct xfrin *x, const char *why);
+static void start_soa(struct xfrin *x, int tcp);
+
+/* An SOA query over UDP that got no answer (timed out, or the port is
+ * closed): asked again over TCP at the same primary, as transfers go, for
+ * a primary behind a filter that lets only TCP through (NSD and Knot DNS
+ * reach it too).  0 if it was over TCP already. */
+static int soa_over_tcp(struct xfrin *x, const char *why)
+{
+	if (x->op != RA_QUERY_SOA || x->soa_tcp)
+		return 0;
+	log_msg(LOG_INFO_, "zone %s: SOA query over UDP to %s failed: %s; asking over TCP", zname(x),
+		x->peer, why);
+	op_end(x);
+	start_soa(x, 1);
+	return 1;
+}
 
 static void on_timeout(struct loop *l, struct timer *t)
 {
@@ -200,6 +216,8 @@ static void on_timeout(struct loop *l, struct timer *t)
 	/* A stall after the connection: AXFR at once. A connection that
 	 * never came up is the primary's trouble, not IXFR's. */
 	if (x->op == RA_TRANSFER && !total && x->connected && ixfr_fallback(x, "timed out"))
+		return;
+	if (soa_over_tcp(x, "timed out"))
 		return;
 	op_failed(x, x->op == RA_TRANSFER ? "transfer" : "SOA query",
 		  total ? "took longer than xfr-max-time" : "timed out");
@@ -452,8 +470,6 @@ static void start_transfer(struct xfrin *x, int ixfr)
 
 /* ---- the SOA check (UDP) ------------------------------------------- */
 
-static void start_soa(struct xfrin *x, int tcp);
-
 /* The answer to our SOA query: checked, then compared with what we serve. */
 static void soa_answer(struct xfrin *x, const uint8_t *msg, size_t n)
 {
@@ -520,7 +536,8 @@ static void soa_io(struct loop *l, struct io *io, uint32_t events)
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
-			op_failed(x, "SOA query", strerror(errno));
+			if (!soa_over_tcp(x, strerror(errno)))
+				op_failed(x, "SOA query", strerror(errno));
 			return;
 		}
 		if (n < 2 || ((x->srv->buf[0] << 8) | x->srv->buf[1]) != x->id)
@@ -624,7 +641,7 @@ static void tick(struct loop *l, struct timer *t)
 
 static void schedule(struct xfrin *x)
 {
-	uint64_t d = refresh_deadline(&x->r);
+	uint64_t d = refresh_deadline(&x->r, loop_clock());
 	if (d != UINT64_MAX && x->op == RA_NONE)
 		timer_set(&x->srv->loop, &x->tick, d);
 }
