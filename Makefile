@@ -85,8 +85,9 @@ cross: $(CORE_SRC) $(HDRS)
 # (qemu-system-misc).  tests/lx106/ is the harness: start-up code, memory
 # map, stdio and data files over semihosting, and stand-ins for what the
 # ESP8266 keeps in ROM (division helpers, SHA-1).  No HMAC is built for the
-# lx106, so the TSIG tests are left out (TEST_NO_TSIG).  The first size
-# report is the core alone, the second the whole test program.
+# lx106, so the TSIG tests are left out (TEST_NO_TSIG), and so are the
+# tests that need a zone bigger than its RAM (TEST_SMALL_RAM).  The first
+# size report is the core alone, the second the whole test program.
 LX106_DIR     := build/lx106-test
 LX106_HARNESS := tests/lx106/sys.c tests/lx106/libgcc_fill.c tests/lx106/sha1.c \
                  tests/lx106/hmac_none.c
@@ -95,7 +96,7 @@ LX106_OBJ     := $(LX106_DIR)/tests/lx106/crt0.o $(LX106_SRC:%.c=$(LX106_DIR)/%.
 # The smallest record chunks (256 octets) here, so that every transfer test
 # also moves records to new chunks and gives big ones (RRSIGs, DNSKEYs)
 # chunks of their own (src/core/zonebuilder.h).
-LX106_CFLAGS  := $(XTENSA_FLAGS) -g $(DEFS) -Isrc -DTEST_NO_TSIG -DZB_CHUNK_SHIFT=8
+LX106_CFLAGS  := $(XTENSA_FLAGS) -g $(DEFS) -Isrc -DTEST_NO_TSIG -DTEST_SMALL_RAM -DZB_CHUNK_SHIFT=8
 # scanf: picolibc's integer-only one; the default one needs the soft-float
 # helpers, which Debian's libgcc also leaves to the ESP8266's ROM.
 LX106_LDFLAGS := --specs=$(PICOLIBC) -mlongcalls -nostartfiles -T tests/lx106/lx106.ld \

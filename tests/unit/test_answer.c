@@ -1,6 +1,7 @@
 /* Queries through query_process() against a small zone: every branch of
  * RFC 1034 4.3.2 and the message-level rules, checked on the wire. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/query.h"
@@ -248,12 +249,18 @@ static void several_zones(void)
 		"u 3600 NS ns1.example.", NULL };
 	static const char *const child[] = { "@ 3600 SOA ns1 host 9 100 200 300 60",
 					     "@ 3600 NS ns1.example.", NULL };
-	/* 3000 A (48 KB in an answer) and 2500 AAAA (70 KB: too big alone). */
-	static const char *big[5600];
+	/* 3000 A (48 KB in an answer) and 2500 AAAA (70 KB: too big alone);
+	 * not on the lx106, whose RAM holds no such zone. */
+#ifndef TEST_SMALL_RAM
+	static const char *big[5503];
 	static char lines[5500][48];
+#else
+	static const char *big[3];
+#endif
 	size_t k = 0;
 	big[k++] = "@ 3600 SOA ns1 host 1 100 200 300 60";
 	big[k++] = "@ 3600 NS ns1.example.";
+#ifndef TEST_SMALL_RAM
 	for (unsigned i = 0; i < 5500; i++) {
 		if (i < 3000)
 			snprintf(lines[i], sizeof(lines[i]), "big 300 A 10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
@@ -261,11 +268,14 @@ static void several_zones(void)
 			snprintf(lines[i], sizeof(lines[i]), "big 300 AAAA 2001:db8:0:0:0:0:0:%x", i);
 		big[k++] = lines[i];
 	}
+#endif
 	big[k] = NULL;
-	static struct cat_zone zs[6];
+	struct cat_zone *zs = calloc(6, sizeof(*zs)); /* not static: the lx106's RAM */
+	CHECK(zs != NULL);
+	if (!zs)
+		return;
 	static const char *const names[] = { "dn.test", "tgt.test", "p.test", "c.p.test", "u.p.test", "any.test" };
 	const char *const *texts[] = { dn, tgt, parent, child, child, big };
-	memset(zs, 0, sizeof(zs));
 	for (int i = 0; i < 6; i++) {
 		name_from_text(names[i], zs[i].apex);
 		zs[i].current = tz_build(names[i], texts[i]);
@@ -313,6 +323,7 @@ static void several_zones(void)
 	/* ANY whose RRsets do not all fit in a TCP message: those that fit,
 	 * without TC (RFC 8482 4.1, RFC 2181 9); over UDP one that fits, or
 	 * TC when none does. */
+#ifndef TEST_SMALL_RAM
 	uint8_t b[512];
 	size_t l = make_query(b, "big.any.test", T_ANY, 0);
 	ask(&r, b, l, 1);
@@ -323,10 +334,12 @@ static void several_zones(void)
 	ask(&r, b, l, 1); /* an RRset too big on its own is still TC */
 	CHECK(r.flags & 0x0200);
 	CHECK_EQ(r.an, 0);
+#endif
 
 	cat = saved;
 	for (int i = 0; i < 6; i++)
 		zone_free(zs[i].current);
+	free(zs);
 }
 
 void test_answer(void);
