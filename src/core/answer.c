@@ -354,7 +354,7 @@ void answer_zone(struct answer *a, const struct catalog *cat, const struct zone 
 	a->aa = 1;
 	a->cut = NULL;
 	a->wild_zone = NULL;
-	a->any = qtype == T_ANY;
+	a->any = qtype == T_ANY && all_any;
 
 	for (unsigned step = 0; step <= ICB_CHAIN_MAX; step++) {
 		/* The question is known to be in z; later names of a chain
@@ -611,7 +611,8 @@ int answer_write(const struct answer *a, struct builder *b, uint16_t counts[3])
 				 * left out, with its RRSIGs, and no TC (RFC 2181 9:
 				 * over TCP there is nothing bigger to ask again on). */
 				if (sec == SEC_ANSWER && a->any && counts[SEC_ANSWER] &&
-				    !(e->flags & E_SIGS)) {
+				    !(e->flags & E_SIGS) && e->rs && e->rs->type != T_CNAME &&
+				    e->rs->type != T_DNAME) {
 					dropped = 1;
 					continue;
 				}

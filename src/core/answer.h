@@ -33,7 +33,7 @@ struct answer {
 	uint8_t rcode;
 	uint8_t aa;
 	uint8_t dnssec;               /* DO set and the zone signed */
-	uint8_t any;                  /* QTYPE ANY: a subset of the RRsets will do (RFC 8482) */
+	uint8_t any;                  /* QTYPE ANY over TCP: a subset of the RRsets will do (RFC 8482) */
 	/* What kind of answer it was, for response rate limiting. */
 	const uint8_t *cut;           /* a referral: the delegation point */
 	const struct zone *wild_zone; /* an answer made from a wildcard ... */

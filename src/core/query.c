@@ -547,13 +547,14 @@ size_t query_process_hinted(const struct catalog *cat, const struct query_hint *
 			rcode = RC_REFUSED; /* not ours: RFC 1034 4.3.2 step 2 */
 		else if (!(z = cat_zone_serving(cz)))
 			rcode = RC_SERVFAIL; /* not loaded yet, or expired */
-		if (z && qtype == T_DS && qname[0] != 0 && name_equal(qname, cz->apex)) {
+		if (cz && qtype == T_DS && qname[0] != 0 && name_equal(qname, cz->apex)) {
 			/* DS at a zone's apex belongs to its parent (RFC 4035
 			 * 3.1.4.1): answered from the parent zone when that is
 			 * served here too, as NSD and Knot DNS do. */
 			const struct cat_zone *pz = catalog_find(cat, name_skip(qname, 1), NULL, NULL);
 			const struct zone *pv = pz ? cat_zone_serving(pz) : NULL;
 			if (pv) {
+				rcode = RC_NOERROR; /* the child may be unloaded or expired */
 				cz = pz;
 				z = pv;
 				qklen = name_key(qname, name_labels(qname) - pz->labels, qkey_buf);
