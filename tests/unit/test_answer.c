@@ -339,8 +339,9 @@ static void several_zones(void)
 #endif
 
 	cat = saved;
-	for (int i = 0; i < 6; i++)
-		zone_free(zs[i].current);
+	for (int i = 0; i < 7; i++) /* all: catalog_prepare() sorts them */
+		if (zs[i].current)
+			zone_free(zs[i].current);
 	free(zs);
 }
 
