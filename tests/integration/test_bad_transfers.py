@@ -478,9 +478,10 @@ def test_descriptor_limit_tcp_clients_and_refresh():
     """Started under a small descriptor limit (ulimit -n 96) with the
     default tcp-clients (100): ICBIND says it lowers tcp-clients to what
     the limit leaves beside its sockets, transfers and files, closes the
-    connections over that at once instead of spinning on accept() (EMFILE),
-    and still refreshes the zone after a NOTIFY while 150 clients hold
-    their connections open."""
+    connections over that at once (so accept() never runs out of
+    descriptors: the pause for that is test_accept_pauses_...), stays
+    idle, and still refreshes the zone after a NOTIFY while 150 clients
+    hold their connections open."""
     import socket
     fake = fp.FakePrimary(mode="good", serial=S1, messages=2).start()
     fp.require_icbind()

@@ -29,16 +29,9 @@
 
 static struct server *the_server;
 
-/* Where icbind was started: relative paths are taken from there once a
- * daemon works from "/" (options.h). */
+/* Where icbind was started: relative paths are taken from there, at
+ * start and on reload, when a daemon works from "/" (options.h). */
 static char start_dir[4096];
-
-/* The base for relative paths: none in the foreground (the working
- * directory stays), start_dir for a daemon. */
-static const char *path_base(const struct cfg *c)
-{
-	return c->foreground || !start_dir[0] ? NULL : start_dir;
-}
 
 /* path, as seen from inside the chroot dir (in place); 0 if it is inside
  * (or there is no chroot), -1 if not. */
@@ -285,7 +278,7 @@ static void reload(struct server *s, int argc, char **argv)
 		return;
 	}
 	cfg_init(nc);
-	if (opts_parse(argc, argv, path_base(s->cfg), nc, err, sizeof(err)) != 0) {
+	if (opts_parse(argc, argv, start_dir[0] ? start_dir : NULL, nc, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR_, "reload failed, keeping the running configuration: %s", err);
 		goto fail;
 	}
@@ -532,13 +525,7 @@ int main(int argc, char **argv)
 	cfg_init(cfg);
 	if (!getcwd(start_dir, sizeof(start_dir)))
 		start_dir[0] = '\0'; /* then relative paths are taken from / */
-	int rc = opts_parse(argc, argv, NULL, cfg, err, sizeof(err));
-	if (rc == 0 && path_base(cfg)) {
-		/* A daemon: again, with relative paths from here. */
-		cfg_free(cfg);
-		cfg_init(cfg);
-		rc = opts_parse(argc, argv, start_dir, cfg, err, sizeof(err));
-	}
+	int rc = opts_parse(argc, argv, start_dir[0] ? start_dir : NULL, cfg, err, sizeof(err));
 	if (rc != 0) {
 		if (rc < 0)
 			fprintf(stderr, "icbind: %s\n", err);

@@ -12,7 +12,7 @@
  * file's listen addresses.  Relative paths (the --config file, pidfile,
  * data-dir, chroot) are taken from the directory base when it is not NULL
  * (the one icbind started in: a daemon works from "/", and a reload must
- * find the same files).  Returns 0; 1 after printing the help or the
+ * find the same files), else as they are.  Returns 0; 1 after printing the help or the
  * version to stdout (the caller exits with success); -1 with a message in
  * err.  c may be partly filled on error: cfg_free() it in every case.
  * Safe to call more than once in a process. */

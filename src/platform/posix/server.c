@@ -458,8 +458,8 @@ static void accept_pause(struct server *s, struct listener *ls, int err)
 	if (loop_mod(&s->loop, &ls->io, 0) == 0)
 		ls->paused = 1;
 	if (!timer_pending(&s->accept_again))
-		timer_set(&s->loop, &s->accept_again, loop_clock() + 250);
-	uint64_t now = loop_clock();
+		timer_set(&s->loop, &s->accept_again, s->loop.now + 250);
+	uint64_t now = s->loop.now;
 	if (!s->accept_logged || now - s->accept_logged >= 60000) {
 		s->accept_logged = now;
 		struct rlimit rl;
@@ -496,8 +496,7 @@ static void tcp_accept(struct loop *l, struct io *io, uint32_t events)
 	(void)events;
 	struct listener *ls = io->arg;
 	struct server *s = ls->srv;
-	unsigned limit = s->tcp_room && s->tcp_room < s->cfg->tcp_clients ? s->tcp_room
-									  : s->cfg->tcp_clients;
+	unsigned limit = s->tcp_room; /* tcp-clients, or less (server_fd_budget(), before the loop) */
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
